@@ -21,6 +21,11 @@ struct Options {
     std::filesystem::path supervisor_exe{};  ///< the `ucm` binary; empty: $UCM_SANDBOX_EXE, then PATH
     std::chrono::seconds ready_timeout{120};  ///< whole start-up, readiness included
     std::filesystem::path tmp_root{"/tmp"};   ///< parent of the fresh sandbox directory
+    /// The supervisor outlives this process (`ucm sandbox up`): own session, stdin /dev/null, and
+    /// the handle never stops it; `ucm sandbox down` or Sandbox::attach(...).stop() does. Otherwise
+    /// it watches a pipe from this process and stops everything when the pipe closes, even when
+    /// this process crashes.
+    bool detached = false;
 };
 
 /// One server's live state, as `status()` reports it.
@@ -66,6 +71,9 @@ public:
 
     /// Stops everything by PID, removes the directory, releases the ports; waits for the supervisor.
     void stop();
+
+    /// True while the supervisor answers on its control socket (a cheap request, 2 s at most).
+    [[nodiscard]] bool alive();
 
     [[nodiscard]] const State& state() const;
     [[nodiscard]] const std::map<std::string, std::string>& env() const;
