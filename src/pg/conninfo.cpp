@@ -1,0 +1,85 @@
+#include "pg/conninfo.hpp"
+
+#include <ucm/core/error.hpp>
+
+#include <fmt/format.h>
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include <chrono>
+
+namespace ucm::pg {
+namespace {
+
+bool is_ip_literal(const std::string& host) {
+    in6_addr v6{};
+    in_addr v4{};
+    return inet_pton(AF_INET, host.c_str(), &v4) == 1 || inet_pton(AF_INET6, host.c_str(), &v6) == 1;
+}
+
+std::string resolve(const Endpoint& host) {
+    if (is_ip_literal(host.host) || (!host.host.empty() && host.host.front() == '/')) return host.host;
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    const int rc = getaddrinfo(host.host.c_str(), nullptr, &hints, &found);
+    if (rc != 0 || found == nullptr) {
+        throw ConnectionFailed({.message = fmt::format("{}: cannot resolve host name: {}", host.to_string(),
+                                                       gai_strerror(rc)),
+                                .endpoint = host.to_string()});
+    }
+    char text[INET6_ADDRSTRLEN] = {};
+    const void* addr = found->ai_family == AF_INET6
+                           ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(found->ai_addr)->sin6_addr)
+                           : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(found->ai_addr)->sin_addr);
+    inet_ntop(found->ai_family, addr, text, sizeof text);
+    freeaddrinfo(found);
+    return text;
+}
+
+}  // namespace
+
+ConnectSpec make_connect_spec(const PgOptions& options, const Endpoint& host, const SessionFlavor& flavor) {
+    ConnectSpec spec;
+    spec.endpoint = host.to_string();
+    auto add = [&spec](std::string key, std::string value) {
+        if (!value.empty()) spec.keywords.emplace_back(std::move(key), std::move(value));
+    };
+    const std::string address = resolve(host);
+    if (address != host.host) add("host", host.host);  // kept for TLS host name verification
+    add(address.front() == '/' ? "host" : "hostaddr", address);
+    add("port", std::to_string(host.port));
+    add("dbname", options.dbname);
+    const PgRole* role = flavor.role ? &*flavor.role : nullptr;
+    add("user", role ? role->user : options.user);
+    add("password", role ? role->password.reveal() : options.password.reveal());
+    add("application_name", flavor.application_name);
+    add("sslmode", std::string(to_string(options.sslmode)));
+    add("sslrootcert", options.sslrootcert.string());
+    add("sslcert", options.sslcert.string());
+    add("sslkey", options.sslkey.string());
+    add("sslpassword", options.sslpassword.reveal());
+    add("client_encoding", "UTF8");
+    // A peer that vanishes without a FIN (power loss, partition) must not hold a lease for the
+    // kernel's two-hour default: keepalives find an idle dead peer, tcp_user_timeout a busy one.
+    add("keepalives", "1");
+    add("keepalives_idle", "10");
+    add("keepalives_interval", "5");
+    add("keepalives_count", "3");
+    const auto user_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(options.connect_timeout);
+    add("tcp_user_timeout", std::to_string(std::max<std::int64_t>(user_timeout.count(), 1000)));
+    std::string startup;
+    // Free at connect time, but PgBouncer rejects startup options: there sessions use BEGIN READ ONLY.
+    if (flavor.read_only && !options.unnamed_statements_only) startup += "-c default_transaction_read_only=on";
+    if (options.statement_timeout && !options.unnamed_statements_only) {
+        if (!startup.empty()) startup += ' ';
+        startup += fmt::format("-c statement_timeout={}", options.statement_timeout->count());
+    }
+    add("options", startup);
+    return spec;
+}
+
+}  // namespace ucm::pg

@@ -1,0 +1,354 @@
+#include "pg/pg_connection.hpp"
+
+#include "pg/pg_error.hpp"
+
+#include <fmt/format.h>
+
+#include <poll.h>
+
+#include <list>
+#include <thread>
+#include <unordered_map>
+
+namespace ucm::pg {
+
+// Heap state, so the notice receiver's context pointer stays valid when PgConnection moves.
+struct PgConnection::State {
+    PgConnPtr conn;
+    std::string endpoint;
+    std::string secret;  // the password, only to scrub it from any libpq message
+    bool sync_rep_cancelled = false;
+
+    // Command in flight.
+    PgResultPtr first_error;
+    PgResultPtr last_result;
+    bool broken = false;
+
+    // Prepared statements: sql -> name, most recently used at the front.
+    std::size_t cache_capacity = 64;
+    std::list<std::pair<std::string, std::string>> lru;
+    std::unordered_map<std::string_view, std::list<std::pair<std::string, std::string>>::iterator> by_sql;
+    std::uint64_t next_statement = 0;
+    std::vector<std::string> to_deallocate;  // evicted names, dropped on the next reset
+
+    // A prepare sent ahead of its execution.
+    bool executing_after_prepare = false;
+    std::string pending_name;
+    std::vector<Param> pending_params;
+};
+
+namespace {
+
+void on_notice(void* arg, const PGresult* result) {
+    auto* state = static_cast<PgConnection::State*>(arg);
+    const char* message = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
+    // PostgreSQL turns a cancelled wait for synchronous replication into a WARNING; the commit
+    // happened locally but may be lost with the primary: the caller must learn it is in doubt.
+    if (message != nullptr && std::string_view(message).find("canceling wait for synchronous replication") !=
+                                  std::string_view::npos) {
+        state->sync_rep_cancelled = true;
+    }
+    // libpq hands an error that arrives on an idle connection (pg_terminate_backend's FATAL) to the
+    // notice receiver; the session is over even before the EOF behind it is read.
+    const char* severity = PQresultErrorField(result, PG_DIAG_SEVERITY_NONLOCALIZED);
+    if (severity != nullptr && (std::string_view(severity) == "FATAL" || std::string_view(severity) == "PANIC")) {
+        state->broken = true;
+    }
+}
+
+std::string scrub(std::string text, const std::string& secret) {
+    if (secret.empty()) return text;
+    for (auto pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos)) {
+        text.replace(pos, secret.size(), "***");
+    }
+    return text;
+}
+
+std::string trim(std::string text) {
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    return text;
+}
+
+// libpq 15 gives no SQLSTATE for a failed connection attempt; its message is all there is.
+std::string connect_sqlstate(std::string_view message) {
+    auto has = [&](std::string_view s) { return message.find(s) != std::string_view::npos; };
+    if (has("password authentication failed") || has("no password supplied") ||
+        has("authentication failed") || has("no pg_hba.conf entry")) {
+        return "28P01";
+    }
+    if (has("too many clients") || has("remaining connection slots")) return "53300";
+    if (has("the database system is starting up") || has("the database system is shutting down") ||
+        has("the database system is in recovery mode") || has("not yet accepting connections")) {
+        return "57P03";
+    }
+    if (has("does not exist")) return "3D000";
+    return "08001";
+}
+
+struct ParamArrays {
+    std::vector<Oid> types;
+    std::vector<const char*> values;
+    std::vector<int> lengths;
+    std::vector<int> formats;
+    explicit ParamArrays(std::span<const Param> params) {
+        types.reserve(params.size());
+        values.reserve(params.size());
+        lengths.reserve(params.size());
+        formats.reserve(params.size());
+        for (const auto& p : params) {
+            types.push_back(p.type_oid);
+            values.push_back(p.is_null ? nullptr : p.value.data());
+            lengths.push_back(static_cast<int>(p.value.size()));
+            formats.push_back(p.binary ? 1 : 0);
+        }
+    }
+    int count() const { return static_cast<int>(types.size()); }
+};
+
+}  // namespace
+
+PgConnection::PgConnection(std::unique_ptr<State> state)
+    : state_(std::move(state)), endpoint_(state_->endpoint) {}
+PgConnection::PgConnection(PgConnection&&) noexcept = default;
+PgConnection& PgConnection::operator=(PgConnection&&) noexcept = default;
+PgConnection::~PgConnection() = default;
+
+PgConnection PgConnection::start(const ConnectSpec& spec) {
+    std::vector<const char*> keys;
+    std::vector<const char*> values;
+    std::string secret;
+    for (const auto& [key, value] : spec.keywords) {
+        keys.push_back(key.c_str());
+        values.push_back(value.c_str());
+        if (key == "password") secret = value;
+    }
+    keys.push_back(nullptr);
+    values.push_back(nullptr);
+    auto state = std::make_unique<State>();
+    state->endpoint = spec.endpoint;
+    state->secret = std::move(secret);
+    state->conn.reset(PQconnectStartParams(keys.data(), values.data(), 0));
+    PgConnection connection(std::move(state));
+    if (!connection.state_->conn || PQstatus(connection.state_->conn.get()) == CONNECTION_BAD) {
+        connection.fail_from_connection(true);
+    }
+    PQsetNoticeReceiver(connection.state_->conn.get(), on_notice, connection.state_.get());
+    if (PQsetnonblocking(connection.state_->conn.get(), 1) != 0) connection.fail_from_connection(true);
+    return connection;
+}
+
+void PgConnection::fail_from_connection(bool at_connect) {
+    std::string message = state_->conn ? trim(PQerrorMessage(state_->conn.get())) : "connection closed";
+    if (message.empty()) message = "connection closed";
+    message = scrub(std::move(message), state_->secret);
+    state_->broken = true;
+    std::string sqlstate = at_connect ? connect_sqlstate(message) : "08006";
+    const auto cls = classify_sqlstate(sqlstate, "FATAL", at_connect);  // before sqlstate is moved
+    throw_pg_error(cls, std::move(message), std::move(sqlstate), state_->endpoint);
+}
+
+IoWait PgConnection::connect_step() {
+    switch (PQconnectPoll(state_->conn.get())) {
+        case PGRES_POLLING_READING: return IoWait::read;
+        case PGRES_POLLING_WRITING: return IoWait::write;
+        case PGRES_POLLING_OK: return IoWait::none;
+        default: fail_from_connection(true);
+    }
+}
+
+void PgConnection::send_query(std::string_view sql, std::span<const Param> params) {
+    if (!state_->conn) fail_from_connection(false);
+    state_->sync_rep_cancelled = false;
+    state_->first_error.reset();
+    state_->last_result.reset();
+    state_->executing_after_prepare = false;
+    PGconn* conn = state_->conn.get();
+    ParamArrays arrays(params);
+    const std::string sql_text(sql);
+    int ok = 0;
+    if (state_->cache_capacity == 0) {
+        ok = PQsendQueryParams(conn, sql_text.c_str(), arrays.count(), arrays.types.data(), arrays.values.data(),
+                               arrays.lengths.data(), arrays.formats.data(), 0);
+    } else if (auto it = state_->by_sql.find(sql); it != state_->by_sql.end()) {
+        state_->lru.splice(state_->lru.begin(), state_->lru, it->second);
+        ok = PQsendQueryPrepared(conn, it->second->second.c_str(), arrays.count(), arrays.values.data(),
+                                 arrays.lengths.data(), arrays.formats.data(), 0);
+    } else {
+        // First use: prepare now, execute when the prepare's result arrives (query_step).
+        std::string name = fmt::format("ucm_{}", state_->next_statement++);
+        ok = PQsendPrepare(conn, name.c_str(), sql_text.c_str(), arrays.count(), arrays.types.data());
+        state_->executing_after_prepare = true;
+        state_->pending_name = name;
+        state_->pending_params.assign(params.begin(), params.end());
+        state_->lru.emplace_front(sql_text, std::move(name));
+        state_->by_sql[state_->lru.front().first] = state_->lru.begin();
+        if (state_->lru.size() > state_->cache_capacity) {
+            auto& oldest = state_->lru.back();
+            state_->to_deallocate.push_back(oldest.second);
+            state_->by_sql.erase(oldest.first);
+            state_->lru.pop_back();
+        }
+    }
+    if (ok == 0) fail_from_connection(false);
+}
+
+void PgConnection::send_simple(std::string_view sql) {
+    if (!state_->conn) fail_from_connection(false);
+    state_->sync_rep_cancelled = false;
+    state_->first_error.reset();
+    state_->last_result.reset();
+    state_->executing_after_prepare = false;
+    if (PQsendQuery(state_->conn.get(), std::string(sql).c_str()) == 0) fail_from_connection(false);
+}
+
+IoWait PgConnection::query_step() {
+    PGconn* conn = state_->conn.get();
+    if (conn == nullptr) fail_from_connection(false);
+    for (;;) {
+        // Flush before reading, and keep reading while flushing: a large command must not deadlock
+        // against a server that is itself blocked writing results we have not read.
+        const int flushed = PQflush(conn);
+        if (flushed < 0) fail_from_connection(false);
+        if (PQconsumeInput(conn) == 0) fail_from_connection(false);
+        if (flushed == 1) return IoWait::read_write;
+        while (PQisBusy(conn) == 0) {
+            PgResultPtr result(PQgetResult(conn));
+            if (!result) {
+                if (!state_->executing_after_prepare) return IoWait::none;
+                // The prepare finished: forget the name if it failed, else execute now.
+                state_->executing_after_prepare = false;
+                if (state_->first_error) {
+                    state_->by_sql.erase(state_->lru.front().first);
+                    state_->lru.pop_front();
+                    return IoWait::none;
+                }
+                ParamArrays arrays(state_->pending_params);
+                if (PQsendQueryPrepared(conn, state_->pending_name.c_str(), arrays.count(), arrays.values.data(),
+                                        arrays.lengths.data(), arrays.formats.data(), 0) == 0) {
+                    fail_from_connection(false);
+                }
+                state_->last_result.reset();
+                break;  // back to flushing
+            }
+            switch (PQresultStatus(result.get())) {
+                case PGRES_FATAL_ERROR:
+                    if (!state_->first_error) state_->first_error = std::move(result);
+                    break;
+                case PGRES_COPY_IN:
+                case PGRES_COPY_OUT:
+                case PGRES_COPY_BOTH:
+                    // ucm does not speak COPY through this path; the session state is unknown now.
+                    state_->broken = true;
+                    close();
+                    fail_from_connection(false);
+                default:
+                    state_->last_result = std::move(result);
+            }
+        }
+        if (PQisBusy(conn) != 0) return IoWait::read;
+    }
+}
+
+Result PgConnection::take_result() {
+    if (state_->first_error) {
+        const PGresult* r = state_->first_error.get();
+        auto field = [r](int code) {
+            const char* v = PQresultErrorField(r, code);
+            return std::string(v ? v : "");
+        };
+        std::string sqlstate = field(PG_DIAG_SQLSTATE);
+        std::string severity = field(PG_DIAG_SEVERITY_NONLOCALIZED);
+        std::string message = scrub(field(PG_DIAG_MESSAGE_PRIMARY), state_->secret);
+        if (sqlstate == "0A000" && message.find("cached plan must not change result type") != std::string::npos) {
+            // The table changed under a cached plan: drop every cached statement so the retry
+            // prepares afresh.
+            for (auto& [sql, name] : state_->lru) state_->to_deallocate.push_back(name);
+            state_->lru.clear();
+            state_->by_sql.clear();
+        }
+        auto cls = classify_sqlstate(sqlstate, severity, false);
+        if (cls.poisons) state_->broken = true;
+        state_->first_error.reset();
+        throw_pg_error(cls, std::move(message), std::move(sqlstate), state_->endpoint);
+    }
+    return make_result(std::move(state_->last_result));
+}
+
+bool PgConnection::is_alive_and_idle() {
+    PGconn* conn = state_->conn.get();
+    if (state_->broken || PQstatus(conn) != CONNECTION_OK) return false;
+    // Read everything already waiting, EOF included: one PQconsumeInput returns the bytes of a
+    // FATAL message without noticing the EOF right behind them.
+    for (int reads = 0; reads < 4; ++reads) {
+        pollfd pfd{.fd = PQsocket(conn), .events = POLLIN, .revents = 0};
+        if (::poll(&pfd, 1, 0) <= 0) break;
+        if (PQconsumeInput(conn) == 0) return false;  // EOF or a socket error
+    }
+    if (state_->broken || PQstatus(conn) != CONNECTION_OK) return false;
+    // A FATAL sent by pg_terminate_backend arrives as an unsolicited result on an idle connection.
+    if (PQisBusy(conn) == 0) {
+        PgResultPtr stray(PQgetResult(conn));
+        if (stray) return false;
+    }
+    return PQtransactionStatus(conn) == PQTRANS_IDLE;
+}
+
+PgConnection::TxStatus PgConnection::tx_status() const {
+    switch (PQtransactionStatus(state_->conn.get())) {
+        case PQTRANS_IDLE: return TxStatus::idle;
+        case PQTRANS_INTRANS: return TxStatus::in_transaction;
+        case PQTRANS_INERROR: return TxStatus::in_error;
+        case PQTRANS_ACTIVE: return TxStatus::active;
+        default: return TxStatus::unknown;
+    }
+}
+
+std::string PgConnection::parameter(const char* name) const {
+    const char* value = PQparameterStatus(state_->conn.get(), name);
+    return value ? value : "";
+}
+
+int PgConnection::socket() const { return PQsocket(state_->conn.get()); }
+
+bool PgConnection::is_bad() const {
+    return state_->broken || !state_->conn || PQstatus(state_->conn.get()) == CONNECTION_BAD;
+}
+
+bool PgConnection::sync_rep_wait_cancelled() const { return state_->sync_rep_cancelled; }
+
+void PgConnection::close() {
+    state_->broken = true;
+    state_->conn.reset();  // PQfinish closes the socket; later steps fail
+}
+
+void PgConnection::cancel_in_background() {
+    if (!state_->conn) return;
+    PGcancel* cancel = PQgetCancel(state_->conn.get());
+    if (cancel == nullptr) return;
+    // libpq 15's PQcancel blocks with no timeout (it hangs on a stopped postmaster): send it from a
+    // thread nobody waits on.
+    std::thread([cancel] {
+        char error[256];
+        PQcancel(cancel, error, sizeof error);
+        PQfreeCancel(cancel);
+    }).detach();
+}
+
+int PgConnection::backend_pid() const { return state_->conn ? PQbackendPID(state_->conn.get()) : 0; }
+
+std::string PgConnection::take_deallocations() {
+    std::string sql;
+    for (const auto& name : state_->to_deallocate) sql += fmt::format("DEALLOCATE {};", name);
+    state_->to_deallocate.clear();
+    return sql;
+}
+
+void PgConnection::forget_statements() {
+    state_->lru.clear();
+    state_->by_sql.clear();
+    state_->to_deallocate.clear();
+}
+
+void PgConnection::set_statement_cache_capacity(std::size_t capacity) { state_->cache_capacity = capacity; }
+
+}  // namespace ucm::pg

@@ -1,0 +1,79 @@
+#include "pg/pg_wait_poll.hpp"
+
+#include <ucm/core/error.hpp>
+
+#include <fmt/format.h>
+
+#include <poll.h>
+
+#include <cerrno>
+
+namespace ucm::pg {
+namespace {
+
+short poll_events(IoWait what) {
+    switch (what) {
+        case IoWait::read: return POLLIN;
+        case IoWait::write: return POLLOUT;
+        case IoWait::read_write: return POLLIN | POLLOUT;
+        case IoWait::none: break;
+    }
+    return 0;
+}
+
+[[noreturn]] void deadline_passed(PgConnection& conn, std::string_view what) {
+    conn.cancel_in_background();
+    conn.close();
+    throw DeadlineExceeded({.message = fmt::format("{}: deadline exceeded during {}; connection closed",
+                                                   conn.endpoint(), what),
+                            .poisons_connection = true,
+                            .endpoint = conn.endpoint()});
+}
+
+Result run_to_completion(PgConnection& conn, Deadline deadline, std::string_view what) {
+    for (IoWait wait = conn.query_step(); wait != IoWait::none; wait = conn.query_step()) {
+        if (!wait_fd(conn.socket(), wait, deadline)) deadline_passed(conn, what);
+    }
+    return conn.take_result();
+}
+
+}  // namespace
+
+bool wait_fd(int fd, IoWait what, Deadline deadline) {
+    pollfd pfd{.fd = fd, .events = poll_events(what), .revents = 0};
+    for (;;) {
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(remaining(deadline));
+        if (left.count() <= 0) return false;
+        const int timeout = left.count() > 60'000 ? 60'000 : static_cast<int>(left.count());
+        const int n = ::poll(&pfd, 1, timeout);
+        if (n > 0) return true;  // readiness or an error condition: the next step finds out which
+        if (n < 0 && errno != EINTR) return true;
+    }
+}
+
+PgConnection connect_blocking(const ConnectSpec& spec, Deadline deadline) {
+    PgConnection conn = PgConnection::start(spec);
+    for (IoWait wait = conn.connect_step(); wait != IoWait::none; wait = conn.connect_step()) {
+        // Re-read the socket every step: libpq may open a new one (next host, SSL retry).
+        if (!wait_fd(conn.socket(), wait, deadline)) {
+            conn.close();
+            throw ConnectionFailed({.message = fmt::format("{}: connect timed out", spec.endpoint),
+                                    .retriable = true,
+                                    .poisons_connection = true,
+                                    .endpoint = spec.endpoint});
+        }
+    }
+    return conn;
+}
+
+Result exec_blocking(PgConnection& conn, std::string_view sql, std::span<const Param> params, Deadline deadline) {
+    conn.send_query(sql, params);
+    return run_to_completion(conn, deadline, "a query");
+}
+
+Result exec_simple_blocking(PgConnection& conn, std::string_view sql, Deadline deadline) {
+    conn.send_simple(sql);
+    return run_to_completion(conn, deadline, "a command");
+}
+
+}  // namespace ucm::pg

@@ -1,0 +1,24 @@
+#pragma once
+// The blocking driver of the libpq state machine: waits for socket readiness with poll() until a
+// deadline. On a missed deadline the connection is cancelled (in the background) and closed.
+
+#include "pg/pg_connection.hpp"
+
+#include <ucm/core/deadline.hpp>
+
+namespace ucm::pg {
+
+/// Waits until `fd` is ready for `what` or the deadline passes; false on timeout.
+bool wait_fd(int fd, IoWait what, Deadline deadline);
+
+/// Starts and completes a connection by `deadline`. Throws AuthFailed, ConnectionFailed, or
+/// ConnectionFailed naming the deadline when it passes (ucm's connect timeout, not libpq's).
+PgConnection connect_blocking(const ConnectSpec& spec, Deadline deadline);
+
+/// Runs one statement by `deadline`. Throws QueryFailed (with SQLSTATE), ConnectionFailed, or
+/// DeadlineExceeded (the connection is then closed).
+Result exec_blocking(PgConnection& conn, std::string_view sql, std::span<const Param> params, Deadline deadline);
+/// The same for a simple-protocol command (BEGIN, COMMIT, ...).
+Result exec_simple_blocking(PgConnection& conn, std::string_view sql, Deadline deadline);
+
+}  // namespace ucm::pg
