@@ -2,7 +2,7 @@
 function(ucm_set_warnings target)
   target_compile_options(${target} PRIVATE
     -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast -Wcast-align
-    -Wunused -Woverloaded-virtual -Wconversion -Wsign-conversion -Wnull-dereference
+    -Wunused -Woverloaded-virtual -Wconversion -Wsign-conversion
     -Wdouble-promotion -Wformat=2 -Wimplicit-fallthrough)
   if(UCM_WARNINGS_AS_ERRORS)
     target_compile_options(${target} PRIVATE -Werror)
