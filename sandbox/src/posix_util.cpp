@@ -177,6 +177,13 @@ bool process_alive(pid_t pid) {
     return state != 'Z' && state != 'X';
 }
 
+int signal_with_children(pid_t pid, int signal) {
+    // The parent first: a stopped postmaster forks no new backend while its children are stopped.
+    const int rc = ::kill(pid, signal);
+    for (pid_t child : children_of(pid)) ::kill(child, signal);
+    return rc;
+}
+
 std::vector<pid_t> children_of(pid_t parent) {
     std::vector<pid_t> children;
     std::error_code ec;

@@ -52,6 +52,10 @@ bool process_alive(pid_t pid);
 /// The children of `parent` from /proc (reparented orphans included, for a subreaper).
 std::vector<pid_t> children_of(pid_t parent);
 
+/// Sends `signal` to `pid` and then to each of its children (a postmaster's backends and WAL
+/// processes); returns kill()'s result for `pid` itself.
+int signal_with_children(pid_t pid, int signal);
+
 /// Single-quotes a value for a POSIX shell.
 std::string shell_quote(std::string_view value);
 

@@ -220,7 +220,7 @@ void Supervisor::start_member(Member& member, Deadline deadline) {
 
 void Supervisor::stop_member(Member& member, Deadline deadline) {
     if (!member.running()) return;
-    if (member.paused) ::kill(member.pid, SIGCONT);  // a stopped process acts on SIGTERM only later
+    if (member.paused) signal_with_children(member.pid, SIGCONT);  // a stopped process acts on SIGTERM only later
     member.paused = false;
     ::kill(member.pid, stop_signal(member.kind));
     if (wait_exit(member, sooner(deadline, kGracefulStop))) return;
@@ -237,7 +237,11 @@ void Supervisor::stop_member(Member& member, Deadline deadline) {
 
 void Supervisor::signal_member(Member& member, int signal) {
     if (!member.running()) throw std::runtime_error(member.name + " is not running");
-    if (::kill(member.pid, signal) != 0) {
+    // SIGSTOP/SIGCONT go to the server and its children: stopping only a postmaster would leave
+    // its backends and its WAL receiver running, which is not a stalled server. (Each backend is
+    // its own process group leader, so kill(-pid) would not reach them.)
+    const bool with_children = signal == SIGSTOP || signal == SIGCONT;
+    if ((with_children ? signal_with_children(member.pid, signal) : ::kill(member.pid, signal)) != 0) {
         throw std::runtime_error("kill " + member.name + ": " + errno_text(errno));
     }
     if (signal == SIGSTOP) member.paused = true;
@@ -269,7 +273,7 @@ void Supervisor::teardown() noexcept {
         // Everyone at once: a sequential stop would cost the sum of the shutdowns.
         for (Member& m : members_) {
             if (!m.running()) continue;
-            if (m.paused) ::kill(m.pid, SIGCONT);
+            if (m.paused) signal_with_children(m.pid, SIGCONT);
             ::kill(m.pid, stop_signal(m.kind));
         }
         auto wait_all = [&](Deadline until) {
