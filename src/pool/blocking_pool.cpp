@@ -1,0 +1,225 @@
+#include "pool/blocking_pool_impl.hpp"
+
+#include <ucm/core/error.hpp>
+
+namespace ucm::pool {
+
+namespace {
+
+AcquireOutcome outcome_of(Errc code) noexcept {
+    switch (code) {
+        case Errc::pool_timeout:
+            return AcquireOutcome::Timeout;
+        case Errc::queue_full:
+            return AcquireOutcome::QueueFull;
+        case Errc::shut_down:
+            return AcquireOutcome::ShutDown;
+        default:
+            return AcquireOutcome::ConnectFailed;
+    }
+}
+
+}  // namespace
+
+// ---- acquire --------------------------------------------------------------------------------
+
+Lease BlockingPool::Impl::acquire(TimePoint deadline, Duration timeout, std::source_location site) {
+    BlockingWaiter w;
+    w.site = site;
+    Actions actions;
+    Lock lk(mutex_);
+    const TimePoint start = now();
+    if (deadline != kNoDeadline) {
+        w.deadline = deadline;
+    } else if (timeout != kDefaultTimeout) {
+        w.deadline = start + timeout;
+    } else {
+        w.deadline = start + core_.options().acquire_timeout;
+    }
+    if (core_.acquire(w, start, actions) && actions.empty()) [[likely]] {
+        lk.unlock();
+        PooledResource& resource = *resources_[w.slot];
+        if (resource.is_alive()) [[likely]] {
+            if (observer_ != nullptr) observer_->on_acquire({.outcome = AcquireOutcome::Granted, .wait = {}});
+            return Lease(*this, resource, w.slot);
+        }
+        lk.lock();
+        core_.on_check_failed(w.slot, w, now(), actions);
+    }
+    return acquire_slow(lk, w, actions);
+}
+
+// Everything but "an idle connection was free and alive": queueing, connecting, checks that fail.
+Lease BlockingPool::Impl::acquire_slow(Lock& lk, BlockingWaiter& w, Actions& actions) {
+    const TimePoint started = precise_now();
+    std::exception_ptr fatal;
+    ++inside_;
+    for (;;) {
+        perform(lk, actions);
+        if (w.state == WaitState::Queued) {
+            // A nudge may have come while this thread was not asleep (doing I/O unlocked): the
+            // flag, read under the lock, is what counts, not the notification.
+            if (!w.nudged) wait(lk, w);
+            core_.poll(w, precise_now(), actions);
+            continue;
+        }
+        if (w.state == WaitState::Failed) fail(lk, w, started, fatal);
+        const SlotId slot = w.slot;
+        if (w.kind == GrantKind::Ready || w.kind == GrantKind::Ping) {
+            lk.unlock();
+            const bool alive = check(w);
+            lk.lock();
+            if (!alive) {
+                core_.on_check_failed(slot, w, precise_now(), actions);
+                continue;
+            }
+        } else if (w.kind == GrantKind::Connect) {
+            const TimePoint begun = precise_now();
+            const TimePoint connect_deadline = std::min(w.deadline, begun + core_.options().connect_timeout);
+            lk.unlock();
+            ConnectResult result = connect(slot, connect_deadline);
+            lk.lock();
+            if (result.fatal) fatal = result.fatal;
+            report_connect(slot, &w, result, actions);
+            continue;
+        }
+        break;  // granted, checked or fresh
+    }
+    const Duration waited = elapsed(precise_now(), started);
+    if (!w.fast_counted) core_.record_wait(waited);
+    --inside_;
+    lk.unlock();
+    if (observer_ != nullptr) observer_->on_acquire({.outcome = AcquireOutcome::Granted, .wait = waited});
+    return Lease(*this, *resources_[w.slot], w.slot);
+}
+
+void BlockingPool::Impl::wait(Lock& lk, BlockingWaiter& w) {
+    std::condition_variable& cv = w.cv();
+    const TimePoint wake_at = core_.next_wake(w, precise_now());
+    if (clock_ == nullptr) {
+        cv.wait_until(lk, wake_at);
+    } else {  // an injected clock has its own epoch: sleep for the time it says is left
+        cv.wait_for(lk, wake_at - clock_->now());
+    }
+}
+
+bool BlockingPool::Impl::check(BlockingWaiter& w) {
+    PooledResource& resource = *resources_[w.slot];
+    if (!resource.is_alive()) return false;
+    if (w.kind != GrantKind::Ping) return true;
+    return resource.ping(std::min(w.deadline, now() + core_.options().connect_timeout));
+}
+
+[[noreturn]] void BlockingPool::Impl::fail(Lock& lk, const Waiter& w, TimePoint start,
+                                           const std::exception_ptr& fatal) {
+    const Errc code = w.error;
+    ErrorInfo info{.code = code, .message = failure_message(w, start), .endpoint = endpoint_};
+    const AcquireEvent event{.outcome = outcome_of(code), .wait = elapsed(precise_now(), start)};
+    PoolObserver* observer = observer_;
+    --inside_;
+    if (finish(lk)) delete this;  // the pool is gone and this was the last thread inside
+    if (observer != nullptr) observer->on_acquire(event);
+    switch (code) {
+        case Errc::pool_timeout:
+            throw PoolTimeout(std::move(info));
+        case Errc::queue_full:
+            throw QueueFull(std::move(info));
+        case Errc::shut_down:
+            throw ShutDown(std::move(info));
+        default:
+            if (fatal) std::rethrow_exception(fatal);
+            throw ConnectionFailed(std::move(info));
+    }
+}
+
+// ---- release, upkeep, shutdown ------------------------------------------------------------------
+
+void BlockingPool::Impl::release_slot(std::uint32_t slot, PooledResource& resource, bool broken) noexcept {
+    const TimePoint t = now();
+    if (!broken) broken = resource.reset(t + core_.options().reset_timeout) == ResetResult::MustClose;
+    Actions actions;
+    Lock lk(mutex_);
+    const Duration held = core_.release(slot, broken, t, actions);
+    if (!actions.empty()) perform(lk, actions);
+    PoolObserver* observer = observer_;
+    if (finish(lk)) delete this;
+    if (observer != nullptr) observer->on_release({.held = held, .broken = broken});
+}
+
+void BlockingPool::Impl::maintain() {
+    Actions actions;
+    Lock lk(mutex_);
+    core_.maintain(now(), actions);
+    perform(lk, actions);
+    finish(lk);
+}
+
+void BlockingPool::Impl::set_generation(std::optional<std::uint64_t> generation, std::uint64_t* result) {
+    Actions actions;
+    Lock lk(mutex_);
+    const std::uint64_t g = generation ? *generation : core_.generation() + 1;
+    core_.set_generation(g, actions);
+    if (result != nullptr) *result = g;
+    perform(lk, actions);
+    finish(lk);
+}
+
+bool BlockingPool::Impl::shutdown(std::chrono::milliseconds wait) {
+    Actions actions;
+    Lock lk(mutex_);
+    core_.shutdown(actions);
+    perform(lk, actions);
+    ++inside_;
+    const bool drained = drained_cv_.wait_for(lk, wait, [this] { return core_.drained(); });
+    --inside_;
+    finish(lk);
+    return drained;
+}
+
+void BlockingPool::Impl::abandon() noexcept {
+    Actions actions;
+    Lock lk(mutex_);
+    abandoned_ = true;
+    core_.shutdown(actions);
+    perform(lk, actions);
+    if (finish(lk)) delete this;
+}
+
+// ---- the handle ---------------------------------------------------------------------------------
+
+BlockingPool::BlockingPool(BlockingPoolSetup setup) {
+    validate(setup.options);
+    impl_ = new Impl(std::move(setup));
+}
+
+BlockingPool::~BlockingPool() { impl_->abandon(); }
+
+Lease BlockingPool::acquire(std::source_location site) {
+    return impl_->acquire(Impl::kNoDeadline, Impl::kDefaultTimeout, site);
+}
+
+Lease BlockingPool::acquire_for(std::chrono::milliseconds timeout, std::source_location site) {
+    return impl_->acquire(Impl::kNoDeadline, timeout, site);
+}
+
+Lease BlockingPool::acquire_until(TimePoint deadline, std::source_location site) {
+    return impl_->acquire(deadline, Impl::kDefaultTimeout, site);
+}
+
+void BlockingPool::maintain() { impl_->maintain(); }
+
+void BlockingPool::set_generation(std::uint64_t generation) { impl_->set_generation(generation, nullptr); }
+
+std::uint64_t BlockingPool::bump_generation() {
+    std::uint64_t g = 0;
+    impl_->set_generation(std::nullopt, &g);
+    return g;
+}
+
+bool BlockingPool::shutdown(std::chrono::milliseconds wait) { return impl_->shutdown(wait); }
+PoolStats BlockingPool::stats() const { return impl_->stats(); }
+std::vector<LeakReport> BlockingPool::long_holders() const { return impl_->long_holders(); }
+std::string BlockingPool::last_connect_error() const { return impl_->last_connect_error(); }
+const std::string& BlockingPool::endpoint() const noexcept { return impl_->endpoint(); }
+
+}  // namespace ucm::pool
