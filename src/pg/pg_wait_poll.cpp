@@ -21,23 +21,23 @@ short poll_events(IoWait what) {
     return 0;
 }
 
-[[noreturn]] void deadline_passed(PgConnection& conn, std::string_view what) {
-    conn.cancel_in_background();
+[[noreturn]] void deadline_passed(PgConnection& conn, OnDeadline on_deadline) {
+    if (on_deadline == OnDeadline::cancel_and_close) conn.cancel_in_background();
     conn.close();
-    throw DeadlineExceeded({.message = fmt::format("{}: deadline exceeded during {}; connection closed",
-                                                   conn.endpoint(), what),
+    throw DeadlineExceeded({.message = fmt::format("{}: deadline exceeded waiting for a result; connection closed",
+                                                   conn.endpoint()),
                             .poisons_connection = true,
                             .endpoint = conn.endpoint()});
 }
 
-Result run_to_completion(PgConnection& conn, Deadline deadline, std::string_view what) {
+}  // namespace
+
+Result await_result_blocking(PgConnection& conn, Deadline deadline, OnDeadline on_deadline) {
     for (IoWait wait = conn.query_step(); wait != IoWait::none; wait = conn.query_step()) {
-        if (!wait_fd(conn.socket(), wait, deadline)) deadline_passed(conn, what);
+        if (!wait_fd(conn.socket(), wait, deadline)) deadline_passed(conn, on_deadline);
     }
     return conn.take_result();
 }
-
-}  // namespace
 
 bool wait_fd(int fd, IoWait what, Deadline deadline) {
     pollfd pfd{.fd = fd, .events = poll_events(what), .revents = 0};
@@ -68,12 +68,12 @@ PgConnection connect_blocking(const ConnectSpec& spec, Deadline deadline) {
 
 Result exec_blocking(PgConnection& conn, std::string_view sql, std::span<const Param> params, Deadline deadline) {
     conn.send_query(sql, params);
-    return run_to_completion(conn, deadline, "a query");
+    return await_result_blocking(conn, deadline, OnDeadline::cancel_and_close);
 }
 
 Result exec_simple_blocking(PgConnection& conn, std::string_view sql, Deadline deadline) {
     conn.send_simple(sql);
-    return run_to_completion(conn, deadline, "a command");
+    return await_result_blocking(conn, deadline, OnDeadline::cancel_and_close);
 }
 
 }  // namespace ucm::pg

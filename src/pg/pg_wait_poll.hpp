@@ -6,6 +6,8 @@
 
 #include <ucm/core/deadline.hpp>
 
+#include <cstdint>
+
 namespace ucm::pg {
 
 /// Waits until `fd` is ready for `what` or the deadline passes; false on timeout.
@@ -14,6 +16,16 @@ bool wait_fd(int fd, IoWait what, Deadline deadline);
 /// Starts and completes a connection by `deadline`. Throws AuthFailed, ConnectionFailed, or
 /// ConnectionFailed naming the deadline when it passes (ucm's connect timeout, not libpq's).
 PgConnection connect_blocking(const ConnectSpec& spec, Deadline deadline);
+
+/// What to do when the deadline passes while waiting for a result.
+enum class OnDeadline : std::uint8_t {
+    cancel_and_close,  ///< ask the server to cancel (from a helper thread), then close
+    close_only,        ///< never cancel (COMMIT): just close; the outcome is in doubt
+};
+
+/// Waits for the result of the command already sent. Throws the server's error, ConnectionFailed,
+/// or DeadlineExceeded (the connection is then closed).
+Result await_result_blocking(PgConnection& conn, Deadline deadline, OnDeadline on_deadline);
 
 /// Runs one statement by `deadline`. Throws QueryFailed (with SQLSTATE), ConnectionFailed, or
 /// DeadlineExceeded (the connection is then closed).

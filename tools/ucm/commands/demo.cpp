@@ -3,6 +3,8 @@
 // each server's role and replication state. Later work grows it into the failover demo.
 #include "commands/commands.hpp"
 
+#include <ucm/core/config.hpp>
+#include <ucm/manager/unified_connection_manager.hpp>
 #include <ucm/sandbox/sandbox.hpp>
 
 #include <fmt/format.h>
@@ -27,6 +29,44 @@ void print_members(const std::vector<sandbox::MemberStatus>& members) {
     }
 }
 
+ucm::Config demo_config(const sandbox::Sandbox& box) {
+    ucm::Config config;
+    config.manager.mode = ucm::ManagerMode::McpServer;
+    config.manager.id = "demo";
+    config.postgres.hosts = {{.host = "127.0.0.1", .port = static_cast<std::uint16_t>(box.port("pg0"))}};
+    config.postgres.user = "postgres";
+    config.postgres.dbname = "postgres";
+    return config;
+}
+
+// A small workload through ucm in McpServer mode: writes in transactions, reads on read-only leases.
+bool run_workload(const sandbox::Sandbox& box) {
+    ucm::UnifiedConnectionManager manager(demo_config(box));
+    manager.connection(ucm::ConnectionMode::ReadWrite)
+        .execute_simple("CREATE TABLE IF NOT EXISTS demo_orders(id bigint PRIMARY KEY, note text)",
+                        ucm::deadline_after(std::chrono::seconds{5}));
+    constexpr std::int64_t kWrites = 200;
+    for (std::int64_t id = 1; id <= kWrites; ++id) {
+        manager.run_transaction([&](ucm::pg::Session& tx) {
+            tx.execute("INSERT INTO demo_orders(id, note) VALUES ($1, $2)", id, std::string_view("demo"));
+        });
+    }
+    auto reader = manager.connection(ucm::ConnectionMode::ReadOnly);
+    const auto found = reader.execute("SELECT count(*) FROM demo_orders")[0].get<std::int64_t>(0);
+    reader.release();
+    const auto info = manager.connection_info();
+    fmt::print("\nthrough ucm ({}): {} transactions committed, {} rows read back on a read-only lease\n",
+               info.application_name, kWrites, found);
+    for (const auto& pool : info.endpoints.at(0).pools) {
+        fmt::print("  pool {:<10} created {:>3}  idle {:>3}  in use {}  acquired {:>4}  timeouts {}\n",
+                   ucm::to_string(pool.access), pool.stats.created, pool.stats.idle, pool.stats.in_use,
+                   pool.stats.acquired, pool.stats.timeouts);
+    }
+    const auto health = manager.health_check();
+    fmt::print("  health: {}\n", ucm::to_string(health.status));
+    return found == kWrites && health.status == ucm::HealthStatus::Healthy;
+}
+
 int run_demo(const DemoArgs& args) {
     using clock = std::chrono::steady_clock;
     const auto started = clock::now();
@@ -46,12 +86,13 @@ int run_demo(const DemoArgs& args) {
     for (const auto& m : members) {
         if (!m.running || m.role.empty() || m.role == "unknown") ++problems;
     }
+    if (!run_workload(box)) ++problems;
     fmt::print("\nendpoints for tests (`ucm sandbox env` prints these for a shared sandbox):\n");
     for (const auto& [name, value] : box.env()) fmt::print("  {}={}\n", name, value);
     box.stop();
     fmt::print("\nsandbox stopped; every server was stopped by PID and its directory removed.\n");
     if (problems != 0) {
-        fmt::print("ucm demo: {} server(s) did not report a role\n", problems);
+        fmt::print("ucm demo: {} problem(s): a server without a role, or the workload failed\n", problems);
         return 1;
     }
     return 0;

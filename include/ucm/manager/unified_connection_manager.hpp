@@ -1,0 +1,87 @@
+#pragma once
+
+#include <ucm/core/config.hpp>
+#include <ucm/export.hpp>
+#include <ucm/manager/connection_manager.hpp>
+#include <ucm/manager/retry_policy.hpp>
+
+#include <memory>
+#include <optional>
+#include <thread>
+#include <type_traits>
+#include <utility>
+
+namespace ucm {
+
+/// The one object a service uses for its PostgreSQL connectivity: pools per (endpoint, access),
+/// modes with their presets and access policy, deadlines on every I/O, and background upkeep.
+///
+/// First cut: a single PostgreSQL endpoint (the first of `postgres.hosts`); the HA work adds
+/// topology, routing and failover over the same pools.
+///
+/// Errors: the constructor throws ConfigInvalid for an invalid config (and, with
+/// `manager.refuse_over_max_connections`, when the pools could exceed the server's
+/// max_connections). Acquires throw AccessDenied, PoolTimeout, QueueFull, ConnectionFailed,
+/// AuthFailed, ShutDown; a manager used in a child process after fork() throws ShutDown.
+/// Thread safety: safe to share.
+/// Lifetime: leases may outlive the manager; released afterwards, they just close.
+///
+/// @code
+///   ucm::UnifiedConnectionManager manager(ucm::load_config("ucm.toml"));
+///   auto total = manager.run_transaction([&](ucm::pg::Session& tx) {
+///       tx.execute("UPDATE accounts SET balance = balance - 10 WHERE id = $1", std::int64_t{1});
+///       return tx.execute("SELECT sum(balance) FROM accounts")[0].get<std::int64_t>(0);
+///   });
+/// @endcode
+class UCM_EXPORT UnifiedConnectionManager final : public ConnectionManager {
+public:
+    explicit UnifiedConnectionManager(Config config);
+    ~UnifiedConnectionManager() override;
+
+    /// Runs `fn(session)` in a read-write transaction and commits; reruns the whole transaction
+    /// on serialization failures and deadlocks (and on retriable failures before it began), never
+    /// after COMMIT was sent. Returns what `fn` returns.
+    template <class Fn>
+    auto run_transaction(Fn&& fn, const pg::TransactionOptions& options = {}, const RetryPolicy& policy = {})
+        -> std::invoke_result_t<Fn&, pg::Session&> {
+        for (int attempt = 1;; ++attempt) {
+            if (attempt > 1) std::this_thread::sleep_for(retry_backoff(policy, attempt));
+            std::optional<pg::Session> tx;
+            try {
+                tx.emplace(connection(ConnectionMode::ReadWrite), options);
+            } catch (const Error& e) {
+                if (!e.retriable() || attempt >= policy.max_attempts) throw;
+                continue;
+            }
+            try {
+                if constexpr (std::is_void_v<std::invoke_result_t<Fn&, pg::Session&>>) {
+                    fn(*tx);
+                    tx->commit();
+                    return;
+                } else {
+                    auto result = fn(*tx);
+                    tx->commit();
+                    return result;
+                }
+            } catch (const Error& e) {
+                if (!retriable_in_transaction(e) || attempt >= policy.max_attempts) throw;
+            }
+        }
+    }
+
+    [[nodiscard]] ConnectionInfo connection_info() const override;
+    [[nodiscard]] HealthReport health_check() override;
+    bool shutdown(std::chrono::milliseconds wait) override;
+
+    /// The configuration in force (validated, presets applied).
+    [[nodiscard]] const Config& config() const noexcept;
+
+protected:
+    pg::Connection do_connection(ConnectionMode mode, std::source_location site) override;
+
+private:
+    class Impl;
+    std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace ucm

@@ -1,0 +1,87 @@
+#pragma once
+
+#include <ucm/core/deadline.hpp>
+#include <ucm/core/modes.hpp>
+#include <ucm/export.hpp>
+#include <ucm/pg/param.hpp>
+#include <ucm/pg/result.hpp>
+#include <ucm/pool/lease.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace ucm::pg {
+
+/// What the manager tells a leased connection about itself; shared by all leases of one pool.
+struct LeaseContext {
+    ConnectionMode mode = ConnectionMode::ReadWrite;
+    std::string endpoint{};                     ///< "host:port"
+    std::chrono::milliseconds query_timeout{30'000};  ///< default deadline of each statement
+};
+
+/// One pooled PostgreSQL connection on loan (RAII): returned to its pool when destroyed.
+///
+/// Every statement has a deadline (the manager's query timeout unless given). An error that
+/// poisons the connection (a broken socket, a FATAL, a missed deadline) marks it so it is closed
+/// instead of pooled.
+///
+/// Errors: QueryFailed (with sqlstate()), Error with Errc::read_only_violation (25006),
+/// ConnectionFailed, DeadlineExceeded, and InDoubt when an autocommit statement on a read-write
+/// lease (or a COMMIT) was sent and then its deadline passed or its connection broke: it may or
+/// may not have been applied, and it is never retried.
+/// Thread safety: not thread-safe; move it, do not share it.
+/// Lifetime: may outlive the manager; its release then just closes the connection.
+///
+/// @code
+///   auto conn = manager.connection(ucm::ConnectionMode::ReadWrite);
+///   auto rows = conn.execute("SELECT id FROM orders WHERE customer = $1", std::int64_t{42});
+///   for (auto row : rows) use(row.get<std::int64_t>("id"));
+/// @endcode
+class UCM_EXPORT Connection {
+public:
+    Connection() noexcept = default;
+    /// For the manager: wraps a lease of a PostgreSQL pool.
+    Connection(pool::Lease lease, std::shared_ptr<const LeaseContext> context) noexcept;
+    Connection(Connection&&) noexcept = default;
+    Connection& operator=(Connection&&) noexcept = default;
+    ~Connection() = default;
+
+    /// Runs one statement with typed parameters ($1, $2, ...) within the query timeout.
+    template <class... Args>
+    Result execute(std::string_view sql, const Args&... args) {
+        const auto ps = params(args...);
+        return execute_params(sql, ps, deadline_after(context_->query_timeout));
+    }
+    /// Runs one statement with encoded parameters by `deadline`.
+    Result execute_params(std::string_view sql, std::span<const Param> params, Deadline deadline);
+
+    /// Runs a parameterless command through the simple protocol (several statements allowed).
+    Result execute_simple(std::string_view sql, Deadline deadline);
+
+    [[nodiscard]] ConnectionMode mode() const noexcept { return context_->mode; }
+    [[nodiscard]] const std::string& endpoint() const noexcept { return context_->endpoint; }
+    [[nodiscard]] std::chrono::milliseconds query_timeout() const noexcept { return context_->query_timeout; }
+    /// The server process serving this connection (pg_stat_activity.pid).
+    [[nodiscard]] int backend_pid() const;
+    /// True while the lease holds a connection.
+    explicit operator bool() const noexcept { return static_cast<bool>(lease_); }
+
+    /// Returns the connection to its pool now.
+    void release() noexcept { lease_.release(); }
+    /// Closes the connection instead of pooling it.
+    void release_broken() noexcept { lease_.release_broken(); }
+
+private:
+    friend class Session;
+    enum class Kind : std::uint8_t { statement, commit, begin_or_rollback };
+    Result run(std::string_view sql, std::span<const Param> params, Deadline deadline, bool simple, Kind kind);
+
+    pool::Lease lease_;
+    std::shared_ptr<const LeaseContext> context_;
+};
+
+}  // namespace ucm::pg

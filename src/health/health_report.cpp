@@ -1,0 +1,55 @@
+#include <ucm/health/health_report.hpp>
+
+#include <nlohmann/json.hpp>
+
+namespace ucm {
+namespace {
+
+nlohmann::json stats_json(const pool::PoolStats& s) {
+    return {{"total", s.total},         {"idle", s.idle},
+            {"in_use", s.in_use},       {"waiting", s.waiting},
+            {"overflow_in_use", s.overflow_in_use},
+            {"generation", s.generation},
+            {"created", s.created},     {"closed", s.closed},
+            {"timeouts", s.timeouts},   {"queue_full", s.queue_full},
+            {"liveness_failures", s.liveness_failures},
+            {"leaks_suspected", s.leaks_suspected},
+            {"connect_failures", s.connect_failures}};
+}
+
+}  // namespace
+
+const char* to_string(HealthStatus status) noexcept {
+    switch (status) {
+        case HealthStatus::Healthy: return "healthy";
+        case HealthStatus::Degraded: return "degraded";
+        case HealthStatus::Unhealthy: return "unhealthy";
+    }
+    return "unknown";
+}
+
+std::string HealthReport::to_json() const {
+    nlohmann::json out{{"status", to_string(status)}, {"reasons", reasons}};
+    auto& eps = out["endpoints"] = nlohmann::json::array();
+    for (const auto& e : endpoints) {
+        nlohmann::json ej{{"endpoint", e.endpoint}, {"role", e.role}, {"reachable", e.reachable}};
+        if (e.rtt) ej["rtt_us"] = e.rtt->count();
+        if (!e.error.empty()) ej["error"] = e.error;
+        auto& pools = ej["pools"] = nlohmann::json::array();
+        for (const auto& p : e.pools) {
+            nlohmann::json pj{{"access", std::string(to_string(p.access))}, {"stats", stats_json(p.stats)}};
+            auto& holders = pj["long_holders"] = nlohmann::json::array();
+            for (const auto& h : p.long_holders) {
+                holders.push_back({{"slot", h.slot},
+                                   {"acquired_at", std::string(h.acquired_at.file_name()) + ":" +
+                                                       std::to_string(h.acquired_at.line())},
+                                   {"held_ms", std::chrono::duration_cast<std::chrono::milliseconds>(h.held).count()}});
+            }
+            pools.push_back(std::move(pj));
+        }
+        eps.push_back(std::move(ej));
+    }
+    return out.dump(2);
+}
+
+}  // namespace ucm

@@ -1,0 +1,22 @@
+#include <ucm/manager/retry_policy.hpp>
+
+#include <algorithm>
+#include <random>
+
+namespace ucm {
+
+bool retriable_in_transaction(const Error& error) noexcept {
+    if (error.code() == Errc::in_doubt) return false;
+    return error.sqlstate() == "40001" || error.sqlstate() == "40P01";
+}
+
+std::chrono::milliseconds retry_backoff(const RetryPolicy& policy, int attempt) {
+    if (attempt < 2) return std::chrono::milliseconds{0};
+    const int doublings = std::min(attempt - 2, 20);
+    const auto cap = std::min(policy.max_backoff.count(), policy.initial_backoff.count() << doublings);
+    thread_local std::minstd_rand rng{std::random_device{}()};
+    std::uniform_int_distribution<std::int64_t> pick(0, std::max<std::int64_t>(cap, 0));
+    return std::chrono::milliseconds{pick(rng)};
+}
+
+}  // namespace ucm

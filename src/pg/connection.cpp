@@ -1,0 +1,102 @@
+#include <ucm/pg/connection.hpp>
+
+#include "pg/pg_pooled_connection.hpp"
+#include "pg/pg_wait_poll.hpp"
+
+#include <ucm/core/error.hpp>
+
+#include <fmt/format.h>
+
+#include <cctype>
+
+namespace ucm::pg {
+namespace {
+
+bool is_commit_sql(std::string_view sql) {
+    while (!sql.empty() && std::isspace(static_cast<unsigned char>(sql.front())) != 0) sql.remove_prefix(1);
+    auto starts = [&](std::string_view word) {
+        if (sql.size() < word.size()) return false;
+        for (std::size_t i = 0; i < word.size(); ++i) {
+            if (std::toupper(static_cast<unsigned char>(sql[i])) != word[i]) return false;
+        }
+        return sql.size() == word.size() || std::isalnum(static_cast<unsigned char>(sql[word.size()])) == 0;
+    };
+    return starts("COMMIT") || starts("END");
+}
+
+// An error that libpq raised itself (no server verdict): whether the statement ran is unknown.
+bool outcome_unknown(const Error& e) {
+    return e.code() == Errc::deadline_exceeded || (e.code() == Errc::connection_failed && e.sqlstate() == "08006");
+}
+
+}  // namespace
+
+Connection::Connection(pool::Lease lease, std::shared_ptr<const LeaseContext> context) noexcept
+    : lease_(std::move(lease)), context_(std::move(context)) {}
+
+Result Connection::execute_params(std::string_view sql, std::span<const Param> params, Deadline deadline) {
+    return run(sql, params, deadline, false, Kind::statement);
+}
+
+Result Connection::execute_simple(std::string_view sql, Deadline deadline) {
+    return run(sql, {}, deadline, true, Kind::statement);
+}
+
+int Connection::backend_pid() const {
+    return lease_ ? lease_.as<PgPooledConnection>().connection().backend_pid() : 0;
+}
+
+Result Connection::run(std::string_view sql, std::span<const Param> params, Deadline deadline, bool simple,
+                       Kind kind) {
+    if (!lease_) {
+        throw ConnectionFailed({.message = "this Connection holds no lease (moved from or released)",
+                                .retriable = false});
+    }
+    PgConnection& conn = lease_.as<PgPooledConnection>().connection();
+    const bool commit_like = kind == Kind::commit || is_commit_sql(sql);
+    const bool autocommit = conn.tx_status() == PgConnection::TxStatus::idle;
+    // A COMMIT, or a statement that commits by itself on a connection that may write, is in doubt
+    // once sent: DESIGN "COMMIT is never cancelled".
+    const bool doubt_after_send = commit_like || (autocommit && kind == Kind::statement &&
+                                                                  context_->mode != ConnectionMode::ReadOnly);
+    try {
+        if (simple) {
+            conn.send_simple(sql);
+        } else {
+            conn.send_query(sql, params);
+        }
+    } catch (const Error& e) {
+        if (e.poisons_connection()) lease_.mark_broken();
+        throw;  // nothing reached the server
+    }
+    try {
+        Result result = await_result_blocking(
+            conn, deadline, commit_like ? OnDeadline::close_only : OnDeadline::cancel_and_close);
+        if (commit_like && conn.sync_rep_wait_cancelled()) {
+            throw InDoubt({.message = fmt::format("{}: committed locally, but the wait for synchronous "
+                                                  "replication was cancelled; the standby may not have it",
+                                                  context_->endpoint),
+                           .retriable = false,
+                           .endpoint = context_->endpoint});
+        }
+        return result;
+    } catch (const InDoubt&) {
+        throw;
+    } catch (const Error& e) {
+        if (e.poisons_connection()) lease_.mark_broken();
+        if (doubt_after_send && outcome_unknown(e)) {
+            lease_.mark_broken();
+            throw InDoubt({.message = fmt::format("{}: the statement was sent and then {}; it may or may not "
+                                                  "have been applied",
+                                                  context_->endpoint,
+                                                  e.code() == Errc::deadline_exceeded ? "its deadline passed"
+                                                                                      : "the connection broke"),
+                           .retriable = false,
+                           .poisons_connection = true,
+                           .endpoint = context_->endpoint});
+        }
+        throw;
+    }
+}
+
+}  // namespace ucm::pg

@@ -1,0 +1,87 @@
+// Stalled servers and synchronous replication: each test starts its own sandbox.
+#include "support/manager_support.hpp"
+
+#include <ucm/core/error.hpp>
+#include <ucm/sandbox/sandbox.hpp>
+
+#include <future>
+
+namespace ucm::test {
+namespace {
+
+sandbox::Sandbox start_pg_sandbox(bool sync_replication) {
+    return sandbox::Sandbox::start(
+        {.redis = false, .sync_replication = sync_replication, .supervisor_exe = cli_path()});
+}
+
+TEST(ManagerDestructive, StoppedServerGivesDeadlineExceededAndConnectFailuresThenServesAgain) {
+    auto box = start_pg_sandbox(false);
+    auto config = manager_config(box.pg_uri("pg0"), ManagerMode::McpServer, "sigstop");
+    config.postgres.query_timeout = 500ms;
+    config.postgres.connect_timeout = 500ms;
+    config.pool.acquire_timeout = 1500ms;
+    UnifiedConnectionManager manager(config);
+    auto conn = manager.connection(ConnectionMode::ReadOnly);
+    box.pause("pg0");
+    EXPECT_THROW(conn.execute("SELECT 1"), DeadlineExceeded);
+    conn.release();
+    {
+        PgOptions options;
+        ucm::detail::apply_pg_connection_string(box.pg_uri("pg0"), options, "test");
+        EXPECT_THROW(pg::connect_blocking(pg::make_connect_spec(options, options.hosts.at(0), {}),
+                                          deadline_after(500ms)),
+                     ConnectionFailed);
+    }
+    try {
+        (void)manager.connection(ConnectionMode::ReadWrite);
+        FAIL() << "a connection was granted by a stopped server";
+    } catch (const PoolTimeout& e) {
+        EXPECT_NE(std::string(e.what()).find("connect"), std::string::npos) << e.what();
+    }
+    box.resume("pg0");
+    auto again = manager.connection(ConnectionMode::ReadWrite);
+    EXPECT_EQ(again.execute("SELECT 5")[0].get<std::int32_t>(0), 5);
+}
+
+TEST(ManagerDestructive, CommitPastItsDeadlineUnderSyncReplicationIsInDoubtAndTheRowIsThere) {
+    auto box = start_pg_sandbox(true);
+    AdminConnection admin(box.pg_uri("pg0"));
+    admin.exec("CREATE TABLE doubt(id text PRIMARY KEY)");
+    UnifiedConnectionManager manager(manager_config(box.pg_uri("pg0"), ManagerMode::McpServer, "doubt"));
+    auto tx = manager.session(ConnectionMode::ReadWrite);
+    tx.execute("INSERT INTO doubt(id) VALUES ('a')");
+    box.pause("pg1");
+    EXPECT_THROW(tx.commit(deadline_after(300ms)), InDoubt);
+    box.resume("pg1");
+    EXPECT_TRUE(eventually([&] {
+        return admin.exec("SELECT count(*) FROM doubt WHERE id = 'a'")[0].get<std::int64_t>(0) == 1;
+    })) << "the in-doubt commit did commit locally";
+}
+
+TEST(ManagerDestructive, CancelledSyncReplicationWaitWarningIsInDoubt) {
+    auto box = start_pg_sandbox(true);
+    AdminConnection admin(box.pg_uri("pg0"));
+    admin.exec("CREATE TABLE warned(id text PRIMARY KEY)");
+    auto config = manager_config(box.pg_uri("pg0"), ManagerMode::McpServer, "warned");
+    UnifiedConnectionManager manager(config);
+    auto tx = manager.session(ConnectionMode::ReadWrite);
+    tx.execute("INSERT INTO warned(id) VALUES ('w')");
+    box.pause("pg1");
+    auto commit = std::async(std::launch::async, [&] { tx.commit(deadline_after(20s)); });
+    const auto app = application_name(config);
+    ASSERT_TRUE(eventually([&] {
+        return admin.exec("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 "
+                          "AND wait_event = 'SyncRep'",
+                          pg::params(app))[0]
+                   .get<std::int64_t>(0) == 1;
+    }));
+    admin.exec("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = $1 "
+               "AND wait_event = 'SyncRep'",
+               pg::params(app));
+    EXPECT_THROW(commit.get(), InDoubt);
+    box.resume("pg1");
+    EXPECT_EQ(admin.exec("SELECT count(*) FROM warned")[0].get<std::int64_t>(0), 1);
+}
+
+}  // namespace
+}  // namespace ucm::test

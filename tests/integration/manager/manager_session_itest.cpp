@@ -1,0 +1,115 @@
+// Sessions, commits, access policy and read-only enforcement through the manager.
+#include "support/manager_support.hpp"
+
+#include <ucm/core/error.hpp>
+
+namespace ucm::test {
+namespace {
+
+class ManagerSession : public ::testing::Test {
+protected:
+    void SetUp() override {
+        admin.exec("CREATE TABLE IF NOT EXISTS ucm_session_rows(id text PRIMARY KEY)");
+    }
+    std::int64_t rows_with(const std::string& id) {
+        return admin.exec("SELECT count(*) FROM ucm_session_rows WHERE id = $1", pg::params(id))[0]
+            .get<std::int64_t>(0);
+    }
+    AdminConnection admin{sandbox_env().pg_primary};
+};
+
+TEST_F(ManagerSession, ExceptionInsideASessionRollsBack) {
+    UnifiedConnectionManager manager(manager_config(sandbox_env().pg_primary, ManagerMode::McpServer, "rollback"));
+    const std::string id = unique_id("rolled-back");
+    try {
+        auto tx = manager.session(ConnectionMode::ReadWrite);
+        tx.execute("INSERT INTO ucm_session_rows(id) VALUES ($1)", id);
+        throw std::runtime_error("caller gave up");
+    } catch (const std::runtime_error&) {
+    }
+    EXPECT_EQ(rows_with(id), 0);
+}
+
+TEST_F(ManagerSession, CommittedRowIsPresent) {
+    UnifiedConnectionManager manager(manager_config(sandbox_env().pg_primary, ManagerMode::McpServer, "commit"));
+    const std::string id = unique_id("committed");
+    auto tx = manager.session(ConnectionMode::ReadWrite);
+    tx.execute("INSERT INTO ucm_session_rows(id) VALUES ($1)", id);
+    tx.commit();
+    EXPECT_EQ(rows_with(id), 1);
+}
+
+TEST_F(ManagerSession, CommitAfterAFailedStatementReportsFailure) {
+    UnifiedConnectionManager manager(manager_config(sandbox_env().pg_primary, ManagerMode::McpServer, "failed"));
+    const std::string id = unique_id("never");
+    auto tx = manager.session(ConnectionMode::ReadWrite);
+    tx.execute("INSERT INTO ucm_session_rows(id) VALUES ($1)", id);
+    EXPECT_THROW(tx.execute("SELECT 1/0"), QueryFailed);
+    try {
+        tx.commit();
+        FAIL() << "a failed transaction reported a successful COMMIT";
+    } catch (const QueryFailed& e) {
+        EXPECT_EQ(e.sqlstate(), "40000") << e.what();
+    }
+    EXPECT_EQ(rows_with(id), 0);
+}
+
+TEST_F(ManagerSession, WriteOnAReadOnlyLeaseFailsWith25006) {
+    UnifiedConnectionManager manager(manager_config(sandbox_env().pg_primary, ManagerMode::McpServer, "ro"));
+    auto conn = manager.connection(ConnectionMode::ReadOnly);
+    try {
+        conn.execute("INSERT INTO ucm_session_rows(id) VALUES ($1)", unique_id("ro"));
+        FAIL() << "a read-only lease wrote";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), Errc::read_only_violation);
+        EXPECT_EQ(e.sqlstate(), "25006");
+    }
+}
+
+TEST_F(ManagerSession, AdminInMcpServerModeIsAccessDenied) {
+    UnifiedConnectionManager manager(manager_config(sandbox_env().pg_primary, ManagerMode::McpServer, "acl"));
+    EXPECT_THROW((void)manager.connection(ConnectionMode::Admin), AccessDenied);
+    UnifiedConnectionManager admin_manager(manager_config(sandbox_env().pg_primary, ManagerMode::Admin, "acl"));
+    EXPECT_TRUE(static_cast<bool>(admin_manager.connection(ConnectionMode::Admin)));
+}
+
+TEST_F(ManagerSession, RunTransactionRerunsASerializationFailure) {
+    UnifiedConnectionManager manager(manager_config(sandbox_env().pg_primary, ManagerMode::McpServer, "retry"));
+    const std::string id = unique_id("retried");
+    int attempts = 0;
+    manager.run_transaction([&](pg::Session& tx) {
+        ++attempts;
+        tx.execute("INSERT INTO ucm_session_rows(id) VALUES ($1)", id);
+        if (attempts == 1) {
+            tx.execute("DO $$ BEGIN RAISE EXCEPTION 'injected' USING ERRCODE = 'serialization_failure'; END $$");
+        }
+    });
+    EXPECT_EQ(attempts, 2);
+    EXPECT_EQ(rows_with(id), 1);
+}
+
+TEST_F(ManagerSession, RunTransactionDoesNotRerunOtherFailures) {
+    UnifiedConnectionManager manager(manager_config(sandbox_env().pg_primary, ManagerMode::McpServer, "noretry"));
+    int attempts = 0;
+    EXPECT_THROW(manager.run_transaction([&](pg::Session& tx) {
+        ++attempts;
+        tx.execute("SELECT 1/0");
+    }),
+                 QueryFailed);
+    EXPECT_EQ(attempts, 1);
+}
+
+TEST_F(ManagerSession, ShutdownFailsNewAcquiresAndALeaseOutlivingTheManagerIsSafe) {
+    auto config = manager_config(sandbox_env().pg_primary, ManagerMode::McpServer, "shutdown");
+    auto manager = std::make_unique<UnifiedConnectionManager>(config);
+    auto survivor = manager->connection(ConnectionMode::ReadWrite);
+    EXPECT_FALSE(manager->shutdown(100ms));  // the survivor is still out
+    EXPECT_THROW((void)manager->connection(ConnectionMode::ReadWrite), ShutDown);
+    manager.reset();
+    EXPECT_EQ(survivor.execute("SELECT 3")[0].get<std::int32_t>(0), 3);
+    survivor.release();  // returns to a pool that is gone: it just closes
+    EXPECT_TRUE(eventually([&] { return admin.backends_of(application_name(config)) == 0; }));
+}
+
+}  // namespace
+}  // namespace ucm::test
