@@ -111,5 +111,40 @@ TEST_F(ManagerSession, ShutdownFailsNewAcquiresAndALeaseOutlivingTheManagerIsSaf
     EXPECT_TRUE(eventually([&] { return admin.backends_of(application_name(config)) == 0; }));
 }
 
+TEST_F(ManagerSession, ATransactionLeftOpenOnALeaseIsRolledBackAtRelease) {
+    auto config = manager_config(sandbox_env().pg_primary, ManagerMode::McpServer, "left-open");
+    config.pool.size = 1;
+    config.pool.max_overflow = 0;
+    UnifiedConnectionManager manager(config);
+    const std::string id = unique_id("left-open");
+    int pid = 0;
+    {
+        auto conn = manager.connection(ConnectionMode::ReadWrite);
+        pid = conn.backend_pid();
+        conn.execute_simple("BEGIN", deadline_after(5s));
+        conn.execute("INSERT INTO ucm_session_rows(id) VALUES ($1)", id);
+    }
+    auto again = manager.connection(ConnectionMode::ReadWrite);
+    EXPECT_EQ(again.backend_pid(), pid) << "a clean ROLLBACK should keep the connection";
+    EXPECT_EQ(rows_with(id), 0);
+}
+
+TEST_F(ManagerSession, DiscardAllAtReleaseDropsSessionState) {
+    auto config = manager_config(sandbox_env().pg_primary, ManagerMode::McpServer, "discard");
+    config.pool.size = 1;
+    config.pool.max_overflow = 0;
+    config.pool.reset_with_discard_all = true;
+    UnifiedConnectionManager manager(config);
+    {
+        auto conn = manager.connection(ConnectionMode::ReadWrite);
+        conn.execute_simple("SET application_name = 'changed-by-caller'", deadline_after(5s));
+        EXPECT_EQ(conn.execute("SELECT $1::int", std::int32_t{1})[0].get<std::int32_t>(0), 1);
+    }
+    auto again = manager.connection(ConnectionMode::ReadWrite);
+    EXPECT_EQ(again.execute("SHOW application_name")[0].get<std::string>(0), application_name(config));
+    // The prepared statement was dropped by DISCARD ALL; ucm must prepare it afresh, not fail.
+    EXPECT_EQ(again.execute("SELECT $1::int", std::int32_t{2})[0].get<std::int32_t>(0), 2);
+}
+
 }  // namespace
 }  // namespace ucm::test
