@@ -25,6 +25,15 @@ std::string application_name_for(const Config& config) {
     return fmt::format("ucm/{}/{}", to_string(config.manager.mode), config.manager.id);
 }
 
+// A connection outside the pools, for probes and checks that must not take a lease from a caller.
+pg::PgConnection open_direct(const Config& config, const Endpoint& endpoint, const std::string& application_name,
+                             Deadline deadline) {
+    return pg::connect_blocking(
+        pg::make_connect_spec(config.postgres, endpoint,
+                              {.application_name = application_name, .role = config.postgres.roles.read_write}),
+        deadline);
+}
+
 Config prepared(Config config) {
     resolve_secrets(config, process_env());
     apply_mode_preset(config);
@@ -88,11 +97,7 @@ public:
         EndpointHealth h{.endpoint = primary.endpoint().to_string(), .role = "unknown"};
         try {
             const auto deadline = deadline_after(config.postgres.connect_timeout);
-            auto conn = pg::connect_blocking(
-                pg::make_connect_spec(config.postgres, primary.endpoint(),
-                                      {.application_name = application_name + "/health",
-                                       .role = config.postgres.roles.read_write}),
-                deadline);
+            auto conn = open_direct(config, primary.endpoint(), application_name + "/health", deadline);
             const auto started = SteadyClock::now();
             auto r = pg::exec_simple_blocking(conn, "SELECT pg_is_in_recovery()", deadline);
             h.rtt = std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - started);
@@ -123,10 +128,7 @@ private:
         }
         try {
             const auto deadline = deadline_after(config.postgres.connect_timeout);
-            auto conn = pg::connect_blocking(
-                pg::make_connect_spec(config.postgres, primary.endpoint(),
-                                      {.application_name = application_name, .role = config.postgres.roles.read_write}),
-                deadline);
+            auto conn = open_direct(config, primary.endpoint(), application_name, deadline);
             auto r = pg::exec_simple_blocking(conn, "SHOW max_connections", deadline);
             const auto max = std::stoull(r[0].get<std::string>(0));
             if (possible <= max) return;
