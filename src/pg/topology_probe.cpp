@@ -1,0 +1,141 @@
+#include "pg/topology_probe.hpp"
+
+#include "pg/conninfo.hpp"
+#include "pg/pg_wait_poll.hpp"
+
+#include <ucm/core/error.hpp>
+
+#include <poll.h>
+
+#include <charconv>
+#include <memory>
+
+namespace ucm::pg {
+
+// The timeline comes from the WAL file name, not pg_control_checkpoint(), which lags a promotion
+// until the next checkpoint (ENVIRONMENT gotcha 10). Lag is 0 when everything received is replayed.
+const char* const kTopologyProbeSql =
+    "SELECT pg_is_in_recovery() AS standby, "
+    "current_setting('transaction_read_only') = 'on' AS read_only, "
+    "CASE WHEN pg_is_in_recovery() THEN (SELECT received_tli FROM pg_stat_wal_receiver) "
+    "ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END AS timeline, "
+    "(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END "
+    " - '0/0'::pg_lsn)::bigint AS lsn, "
+    "NOT pg_is_in_recovery() "
+    "  OR pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() AS caught_up, "
+    "(extract(epoch FROM now() - pg_last_xact_replay_timestamp()) * 1000)::bigint AS lag_ms";
+
+namespace {
+
+struct Probe {
+    std::unique_ptr<PgConnection> conn;
+    enum class Phase : std::uint8_t { connecting, querying, done } phase = Phase::connecting;
+    IoWait wait = IoWait::none;
+    SteadyClock::time_point query_started{};
+};
+
+short events_for(IoWait w) {
+    switch (w) {
+        case IoWait::read: return POLLIN;
+        case IoWait::write: return POLLOUT;
+        case IoWait::read_write: return POLLIN | POLLOUT;
+        case IoWait::none: break;
+    }
+    return 0;
+}
+
+void read_row(const Result& r, ProbeResult& out) {
+    const auto row = r[0];
+    const bool is_standby = row.get<bool>("standby");
+    out.view.role = is_standby ? HostRole::Standby : HostRole::Primary;
+    out.view.writable = !is_standby && !row.get<bool>("read_only");
+    out.view.timeline = row.get<std::optional<std::int64_t>>("timeline").value_or(0);
+    if (auto lsn = row.get<std::optional<std::int64_t>>("lsn")) out.wal_lsn = static_cast<std::uint64_t>(*lsn);
+    if (is_standby) {
+        if (row.get<bool>("caught_up")) {
+            out.view.lag_time = std::chrono::milliseconds{0};
+            out.view.lag_bytes = 0;
+        } else if (auto ms = row.get<std::optional<std::int64_t>>("lag_ms")) {
+            out.view.lag_time = std::chrono::milliseconds{*ms};
+        }
+    }
+    out.view.reachable = true;
+}
+
+// Advances one probe as far as it goes without blocking.
+void advance(Probe& p, ProbeResult& out) {
+    try {
+        if (p.phase == Probe::Phase::connecting) {
+            p.wait = p.conn->connect_step();
+            if (p.wait != IoWait::none) return;
+            p.conn->send_simple(kTopologyProbeSql);
+            p.phase = Probe::Phase::querying;
+            p.query_started = SteadyClock::now();
+        }
+        p.wait = p.conn->query_step();
+        if (p.wait != IoWait::none) return;
+        out.view.rtt = std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - p.query_started);
+        read_row(p.conn->take_result(), out);
+    } catch (const std::exception& e) {
+        out.error = e.what();
+    }
+    p.phase = Probe::Phase::done;
+    p.conn.reset();
+}
+
+}  // namespace
+
+std::vector<ProbeResult> probe_topology(const PgOptions& options, const std::vector<Endpoint>& hosts,
+                                        const std::string& application_name, Deadline deadline) {
+    std::vector<ProbeResult> results(hosts.size());
+    std::vector<Probe> probes(hosts.size());
+    for (std::size_t i = 0; i < hosts.size(); ++i) {
+        try {
+            probes[i].conn = std::make_unique<PgConnection>(PgConnection::start(make_connect_spec(
+                options, hosts[i], {.application_name = application_name, .role = options.roles.read_write})));
+            advance(probes[i], results[i]);
+        } catch (const std::exception& e) {
+            results[i].error = e.what();
+            probes[i].phase = Probe::Phase::done;
+        }
+    }
+    for (;;) {
+        std::vector<pollfd> fds;
+        std::vector<std::size_t> owner;
+        for (std::size_t i = 0; i < probes.size(); ++i) {
+            if (probes[i].phase == Probe::Phase::done) continue;
+            fds.push_back({.fd = probes[i].conn->socket(), .events = events_for(probes[i].wait), .revents = 0});
+            owner.push_back(i);
+        }
+        if (fds.empty()) break;
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(remaining(deadline)).count();
+        if (left <= 0) {
+            for (std::size_t i : owner) {
+                results[i].error = hosts[i].to_string() + ": probe deadline exceeded";
+                probes[i].conn.reset();  // closing is enough: a probe never writes
+                probes[i].phase = Probe::Phase::done;
+            }
+            break;
+        }
+        if (::poll(fds.data(), fds.size(), static_cast<int>(left)) < 0 && errno != EINTR) break;
+        for (std::size_t k = 0; k < fds.size(); ++k) {
+            if (fds[k].revents != 0) advance(probes[owner[k]], results[owner[k]]);
+        }
+    }
+    // Bytes behind: against the writable primary with the highest timeline.
+    std::optional<std::uint64_t> primary_lsn;
+    std::int64_t best_timeline = -1;
+    for (const auto& r : results) {
+        if (r.view.writable && r.wal_lsn && r.view.timeline > best_timeline) {
+            best_timeline = r.view.timeline;
+            primary_lsn = r.wal_lsn;
+        }
+    }
+    for (auto& r : results) {
+        if (r.view.role != HostRole::Standby || !r.wal_lsn || r.view.lag_bytes || !primary_lsn) continue;
+        r.view.lag_bytes = *primary_lsn > *r.wal_lsn ? *primary_lsn - *r.wal_lsn : 0;
+    }
+    return results;
+}
+
+}  // namespace ucm::pg
