@@ -8,6 +8,7 @@
 
 #include <list>
 #include <thread>
+#include <utility>
 #include <unordered_map>
 
 namespace ucm::pg {
@@ -30,6 +31,10 @@ struct PgConnection::State {
     std::unordered_map<std::string_view, std::list<std::pair<std::string, std::string>>::iterator> by_sql;
     std::uint64_t next_statement = 0;
     std::vector<std::string> to_deallocate;  // evicted names, dropped on the next reset
+
+    // Set when a command was just queued: nothing can have arrived yet, so the first step flushes
+    // and waits without a recv() that would only say EAGAIN (one syscall less per statement).
+    bool just_sent = false;
 
     // A prepare sent ahead of its execution.
     bool executing_after_prepare = false;
@@ -190,6 +195,7 @@ void PgConnection::send_query(std::string_view sql, std::span<const Param> param
         }
     }
     if (ok == 0) fail_from_connection(false);
+    state_->just_sent = true;
 }
 
 void PgConnection::send_simple(std::string_view sql) {
@@ -199,6 +205,7 @@ void PgConnection::send_simple(std::string_view sql) {
     state_->last_result.reset();
     state_->executing_after_prepare = false;
     if (PQsendQuery(state_->conn.get(), std::string(sql).c_str()) == 0) fail_from_connection(false);
+    state_->just_sent = true;
 }
 
 IoWait PgConnection::query_step() {
@@ -209,6 +216,7 @@ IoWait PgConnection::query_step() {
         // against a server that is itself blocked writing results we have not read.
         const int flushed = PQflush(conn);
         if (flushed < 0) fail_from_connection(false);
+        if (std::exchange(state_->just_sent, false)) return flushed == 1 ? IoWait::read_write : IoWait::read;
         if (PQconsumeInput(conn) == 0) fail_from_connection(false);
         if (flushed == 1) return IoWait::read_write;
         while (PQisBusy(conn) == 0) {
@@ -227,6 +235,7 @@ IoWait PgConnection::query_step() {
                                         arrays.lengths.data(), arrays.formats.data(), 0) == 0) {
                     fail_from_connection(false);
                 }
+                state_->just_sent = true;
                 state_->last_result.reset();
                 break;  // back to flushing
             }
