@@ -40,7 +40,9 @@ Lease BlockingPool::Impl::acquire(TimePoint deadline, Duration timeout, std::sou
         lk.unlock();
         PooledResource& resource = *resources_[w.slot];
         if (resource.is_alive()) [[likely]] {
-            if (observer_ != nullptr) observer_->on_acquire({.outcome = AcquireOutcome::Granted, .wait = {}});
+            if (PoolObserver* o = observer(); o != nullptr) {
+                o->on_acquire({.outcome = AcquireOutcome::Granted, .wait = {}});
+            }
             return Lease(*this, resource, w.slot);
         }
         lk.lock();
@@ -89,17 +91,19 @@ Lease BlockingPool::Impl::acquire_slow(Lock& lk, BlockingWaiter& w, Actions& act
     if (!w.fast_counted) core_.record_wait(waited);
     --inside_;
     lk.unlock();
-    if (observer_ != nullptr) observer_->on_acquire({.outcome = AcquireOutcome::Granted, .wait = waited});
+    if (PoolObserver* o = observer(); o != nullptr) {
+        o->on_acquire({.outcome = AcquireOutcome::Granted, .wait = waited});
+    }
     return Lease(*this, *resources_[w.slot], w.slot);
 }
 
 void BlockingPool::Impl::wait(Lock& lk, BlockingWaiter& w) {
     std::condition_variable& cv = w.cv();
     const TimePoint wake_at = core_.next_wake(w, precise_now());
-    if (clock_ == nullptr) {
+    if (const Clock* c = clock(); c == nullptr) {
         cv.wait_until(lk, wake_at);
     } else {  // an injected clock has its own epoch: sleep for the time it says is left
-        cv.wait_for(lk, wake_at - clock_->now());
+        cv.wait_for(lk, wake_at - c->now());
     }
 }
 
@@ -115,7 +119,7 @@ bool BlockingPool::Impl::check(BlockingWaiter& w) {
     const Errc code = w.error;
     ErrorInfo info{.code = code, .message = failure_message(w, start), .endpoint = endpoint_};
     const AcquireEvent event{.outcome = outcome_of(code), .wait = elapsed(precise_now(), start)};
-    PoolObserver* observer = observer_;
+    PoolObserver* const observer = this->observer();
     --inside_;
     if (finish(lk)) delete this;  // the pool is gone and this was the last thread inside
     if (observer != nullptr) observer->on_acquire(event);
@@ -141,7 +145,7 @@ void BlockingPool::Impl::release_slot(std::uint32_t slot, PooledResource& resour
     Lock lk(mutex_);
     const Duration held = core_.release(slot, broken, t, actions);
     if (!actions.empty()) perform(lk, actions);
-    PoolObserver* observer = observer_;
+    PoolObserver* const observer = this->observer();
     if (finish(lk)) delete this;
     if (observer != nullptr) observer->on_release({.held = held, .broken = broken});
 }
@@ -180,6 +184,8 @@ void BlockingPool::Impl::abandon() noexcept {
     Actions actions;
     Lock lk(mutex_);
     abandoned_ = true;
+    observer_.store(nullptr, std::memory_order_relaxed);
+    clock_.store(nullptr, std::memory_order_relaxed);
     core_.shutdown(actions);
     perform(lk, actions);
     if (finish(lk)) delete this;

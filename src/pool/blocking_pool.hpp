@@ -25,8 +25,8 @@ struct BlockingPoolSetup {
     PoolOptions options{};
     ResourceFactory factory{};         ///< opens one connection (see ResourceFactory)
     std::string endpoint{};            ///< "host:port" for messages; never credentials
-    PoolObserver* observer = nullptr;  ///< null: no hooks; else must outlive the pool
-    const Clock* clock = nullptr;      ///< null: the coarse monotonic clock; else must outlive the pool
+    PoolObserver* observer = nullptr;  ///< null: no hooks; else must outlive the BlockingPool object
+    const Clock* clock = nullptr;      ///< null: the coarse monotonic clock; else outlives it too
     std::uint64_t jitter_seed = 0;     ///< seed of the lifetime jitter; 0 picks a random one
 };
 
@@ -38,7 +38,8 @@ struct BlockingPoolSetup {
 /// AuthFailed). A dead idle connection is replaced without the caller seeing an error.
 /// Thread safety: safe to share.
 /// Lifetime: leases may outlive the pool; destroying the pool shuts it down (waiters fail with
-/// ShutDown, idle connections close) and the last lease returned frees what remains.
+/// ShutDown, idle connections close) and the last lease returned frees what remains. The observer
+/// and clock are not called once the pool object is destroyed.
 class BlockingPool {
   public:
     /// Throws ConfigInvalid if `setup.options` is out of range. Opens no connection (see maintain).

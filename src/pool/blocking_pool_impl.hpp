@@ -8,6 +8,7 @@
 
 #include <ucm/core/errc.hpp>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
@@ -104,9 +105,15 @@ class BlockingPool::Impl final : public LeaseOwner {
     // measured slower at 1, 2 and 8 threads on these 2-core machines.
     using Lock = std::unique_lock<std::mutex>;
 
-    TimePoint now() const noexcept { return clock_ != nullptr ? clock_->now() : coarse_now(); }
+    const Clock* clock() const noexcept { return clock_.load(std::memory_order_relaxed); }
+    PoolObserver* observer() const noexcept { return observer_.load(std::memory_order_relaxed); }
+    TimePoint now() const noexcept {
+        const Clock* c = clock();
+        return c != nullptr ? c->now() : coarse_now();
+    }
     TimePoint precise_now() const noexcept {
-        return clock_ != nullptr ? clock_->now() : std::chrono::steady_clock::now();
+        const Clock* c = clock();
+        return c != nullptr ? c->now() : std::chrono::steady_clock::now();
     }
 
     Lease acquire_slow(Lock& lk, BlockingWaiter& w, Actions& actions);
@@ -135,8 +142,11 @@ class BlockingPool::Impl final : public LeaseOwner {
     std::vector<std::unique_ptr<PooledResource>> resources_;
     ResourceFactory factory_;
     std::string endpoint_;
-    PoolObserver* observer_;
-    const Clock* clock_;
+    // Both belong to the pool's owner, who may destroy them once the BlockingPool is gone, while
+    // leases are still out: abandon() clears them, so late releases call neither. Atomic so that
+    // clearing them does not race with the lock-free reads on the release path (relaxed: a load).
+    std::atomic<PoolObserver*> observer_;
+    std::atomic<const Clock*> clock_;
     std::condition_variable drained_cv_;
     std::size_t inside_ = 0;  ///< threads that will lock again (waiting, or doing I/O for the pool)
     bool abandoned_ = false;  ///< the BlockingPool is gone; the last one out deletes this

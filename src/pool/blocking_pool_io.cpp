@@ -65,8 +65,8 @@ ConnectResult BlockingPool::Impl::connect(SlotId slot, TimePoint deadline) {
     } catch (...) {
         result.message = "unknown error from the connection factory";
     }
-    if (observer_ != nullptr) {
-        observer_->on_connect({.ok = result.ok, .duration = std::chrono::steady_clock::now() - begun});
+    if (PoolObserver* o = observer(); o != nullptr) {
+        o->on_connect({.ok = result.ok, .duration = std::chrono::steady_clock::now() - begun});
     }
     return result;
 }
@@ -105,7 +105,7 @@ void BlockingPool::Impl::perform(Lock& lk, Actions& actions) {
             lk.lock();
             report_connect(a.slot, nullptr, result, actions);
         } else {
-            if (observer_ != nullptr) observer_->on_leak_suspected(a.leak);
+            if (PoolObserver* o = observer(); o != nullptr) o->on_leak_suspected(a.leak);
             lk.lock();
         }
         --inside_;

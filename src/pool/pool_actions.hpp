@@ -36,6 +36,8 @@ enum class WaitState : std::uint8_t { New, Queued, Granted, Failed };
 /// One acquire request. The driver owns it (the blocking driver on the waiting thread's stack, the
 /// async driver in the coroutine frame) and keeps it alive while it is queued; the core links it
 /// into its FIFO (intrusive, so queueing never allocates) and writes the outcome into it.
+///
+/// Thread safety: not thread-safe; touched only under the driver's serialisation (its lock).
 struct Waiter {
     // Set by the driver before acquire():
     TimePoint deadline{};         ///< past it, Errc::pool_timeout

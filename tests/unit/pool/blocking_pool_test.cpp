@@ -375,6 +375,26 @@ TEST(BlockingPool, LeaseOutlivingThePoolClosesOnRelease) {
     EXPECT_EQ(fakes.destroyed(), 2);
 }
 
+TEST(BlockingPool, LeaseOutlivingThePoolNoLongerCallsItsObserverOrClock) {
+    test::FakeResourceFactory fakes;
+    Lease survivor;
+    auto observer = std::make_unique<RecordingObserver>();
+    auto clock = std::make_unique<test::FakeClock>();
+    {
+        BlockingPool pool(BlockingPoolSetup{.options = test_options(),
+                                            .factory = fakes.factory(),
+                                            .observer = observer.get(),
+                                            .clock = clock.get()});
+        survivor = pool.acquire();
+    }
+    const std::size_t seen = observer->acquires.size() + observer->releases.size();
+    observer.reset();  // their owner may destroy them with the pool (ASan would catch a late call)
+    clock.reset();
+    survivor.release();
+    EXPECT_EQ(seen, 1U);
+    EXPECT_EQ(fakes.closes(), 1);
+}
+
 TEST(BlockingPool, ObserverSeesAcquiresReleasesAndConnects) {
     PoolHarness h;
     h.pool.acquire().release();
