@@ -1,5 +1,6 @@
 #include <ucm/manager/unified_connection_manager.hpp>
 
+#include "core/fork_guard.hpp"
 #include "core/log.hpp"
 #include "core/periodic_task.hpp"
 #include "manager/manager_pools.hpp"
@@ -50,6 +51,7 @@ public:
           application_name(application_name_for(config)),
           allowed(config.manager.allowed_access.value_or(mode_preset(config.manager.mode).allowed_access)),
           owner_pid(::getpid()),
+          owner_fork_generation(fork_generation()),
           primary(config, config.postgres.hosts.at(0), application_name) {
         check_max_connections();
         upkeep.start(kUpkeepInterval, [this] {
@@ -59,7 +61,7 @@ public:
     ~Impl() { shutdown(std::chrono::milliseconds{0}); }
 
     pg::Connection acquire(ConnectionMode mode, std::source_location site) {
-        if (::getpid() != owner_pid) {
+        if (fork_generation() != owner_fork_generation) {
             throw ShutDown({.message = fmt::format("manager '{}' was created in process {} and cannot be used after "
                                                    "fork(): create a new manager in the child",
                                                    config.manager.id, owner_pid)});
@@ -114,6 +116,7 @@ public:
     std::string application_name;
     AccessSet allowed;
     pid_t owner_pid;
+    std::uint64_t owner_fork_generation;
     std::atomic<bool> shut_down{false};
     EndpointPools primary;
     PeriodicTask upkeep;  // declared last: stopped first, before the pools it maintains go away

@@ -3,6 +3,9 @@
 
 #include <ucm/core/error.hpp>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 namespace ucm::test {
 namespace {
 
@@ -144,6 +147,30 @@ TEST_F(ManagerSession, DiscardAllAtReleaseDropsSessionState) {
     EXPECT_EQ(again.execute("SHOW application_name")[0].get<std::string>(0), application_name(config));
     // The prepared statement was dropped by DISCARD ALL; ucm must prepare it afresh, not fail.
     EXPECT_EQ(again.execute("SELECT $1::int", std::int32_t{2})[0].get<std::int32_t>(0), 2);
+}
+
+TEST_F(ManagerSession, AManagerUsedInAForkedChildRefusesWithShutDown) {
+    UnifiedConnectionManager manager(manager_config(sandbox_env().pg_primary, ManagerMode::McpServer, "fork"));
+    auto parent_lease = manager.connection(ConnectionMode::ReadWrite);
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        ::alarm(10);  // a hang in the child must fail the test, not stall it
+        int code = 1;
+        try {
+            (void)manager.connection(ConnectionMode::ReadWrite);
+        } catch (const ShutDown&) {
+            code = 0;
+        } catch (...) {
+            code = 2;
+        }
+        ::_exit(code);  // never run the parent's destructors in the child
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status)) << "the child was killed by signal " << WTERMSIG(status);
+    EXPECT_EQ(WEXITSTATUS(status), 0) << "1: no error in the child, 2: another error";
+    EXPECT_EQ(parent_lease.execute("SELECT 4")[0].get<std::int32_t>(0), 4) << "the child disturbed the parent";
 }
 
 }  // namespace
