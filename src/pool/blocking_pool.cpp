@@ -19,6 +19,13 @@ AcquireOutcome outcome_of(Errc code) noexcept {
     }
 }
 
+// The connection this thread released last, per pool: a hint for its next acquire.
+struct ReleaseHint {
+    const void* pool = nullptr;
+    SlotId slot = kNoSlot;
+};
+thread_local ReleaseHint last_released;
+
 }  // namespace
 
 // ---- acquire --------------------------------------------------------------------------------
@@ -26,6 +33,7 @@ AcquireOutcome outcome_of(Errc code) noexcept {
 Lease BlockingPool::Impl::acquire(TimePoint deadline, Duration timeout, std::source_location site) {
     BlockingWaiter w;
     w.site = site;
+    if (last_released.pool == this) w.preferred = last_released.slot;
     Actions actions;
     Lock lk(mutex_);
     const TimePoint start = now();
@@ -141,6 +149,7 @@ bool BlockingPool::Impl::check(BlockingWaiter& w) {
 void BlockingPool::Impl::release_slot(std::uint32_t slot, PooledResource& resource, bool broken) noexcept {
     const TimePoint t = now();
     if (!broken) broken = resource.reset(t + core_.options().reset_timeout) == ResetResult::MustClose;
+    last_released = {.pool = this, .slot = broken ? kNoSlot : slot};
     Actions actions;
     Lock lk(mutex_);
     const Duration held = core_.release(slot, broken, t, actions);

@@ -230,6 +230,12 @@ bool PoolCore::can_open(TimePoint now) const noexcept {
 }
 
 bool PoolCore::grant_idle(Waiter& w, TimePoint now, Actions& out) noexcept {
+    if (w.preferred < slots_.size() && slots_[w.preferred].state == SlotState::Idle && !idle_.empty() &&
+        idle_.back() != w.preferred) {
+        // Bring the preferred connection to the top; the others keep their LIFO order.
+        auto it = std::find(idle_.begin(), idle_.end(), w.preferred);
+        if (it != idle_.end()) std::rotate(it, it + 1, idle_.end());
+    }
     while (!idle_.empty()) {
         const SlotId slot = idle_.back();
         idle_.pop_back();

@@ -35,9 +35,10 @@ struct CoreHarness {
     std::deque<Waiter> requests;  // stable addresses
 
     /// A new request with a deadline `timeout` from now, submitted at once; `out` is cleared first.
-    Waiter& acquire(Duration timeout = 5s) {
+    Waiter& acquire(Duration timeout = 5s, SlotId preferred = kNoSlot) {
         Waiter& w = requests.emplace_back();
         w.deadline = now + timeout;
+        w.preferred = preferred;
         w.site = std::source_location::current();
         out.clear();
         core.acquire(w, now, out);

@@ -160,6 +160,27 @@ TEST(PoolCore, IdleConnectionsAreReusedLifo) {
     EXPECT_EQ(h.acquire().slot, b);
 }
 
+TEST(PoolCore, APreferredIdleConnectionIsGrantedBeforeLifoOrder) {
+    CoreHarness h(small_options(3, 0));
+    const SlotId a = h.open_lease();
+    const SlotId b = h.open_lease();
+    const SlotId c = h.open_lease();
+    h.release(a);
+    h.release(b);
+    h.release(c);
+    EXPECT_EQ(h.acquire(5s, a).slot, a);
+    EXPECT_EQ(h.acquire().slot, c) << "the others keep their LIFO order";
+    EXPECT_EQ(h.acquire().slot, b);
+}
+
+TEST(PoolCore, APreferredConnectionThatIsNotIdleIsIgnored) {
+    CoreHarness h(small_options(2, 0));
+    const SlotId a = h.open_lease();
+    const SlotId b = h.open_lease();
+    h.release(b);
+    EXPECT_EQ(h.acquire(5s, a).slot, b);
+}
+
 TEST(PoolCore, IdleConnectionIsGrantedReadyForTheCheapCheck) {
     CoreHarness h;
     h.release(h.open_lease());
