@@ -82,8 +82,13 @@ public:
     bool shutdown(std::chrono::milliseconds wait) {
         shut_down.store(true, std::memory_order_release);
         upkeep.stop();
+        // One deadline for all pools: each waits only for what is left of `wait`.
+        const auto deadline = SteadyClock::now() + wait;
         bool all_back = true;
-        for (const auto& p : primary.all()) all_back = p.pool->shutdown(wait) && all_back;
+        for (const auto& p : primary.all()) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(remaining(deadline));
+            all_back = p.pool->shutdown(left) && all_back;
+        }
         return all_back;
     }
 

@@ -24,9 +24,10 @@ bool is_commit_sql(std::string_view sql) {
     return starts("COMMIT") || starts("END");
 }
 
-// An error that libpq raised itself (no server verdict): whether the statement ran is unknown.
+// The connection ended before a verdict on the statement (a missed deadline, a broken socket, the
+// session terminated while it ran): whether it took effect is unknown.
 bool outcome_unknown(const Error& e) {
-    return e.code() == Errc::deadline_exceeded || (e.code() == Errc::connection_failed && e.sqlstate() == "08006");
+    return e.code() == Errc::deadline_exceeded || e.code() == Errc::connection_failed;
 }
 
 }  // namespace
@@ -72,12 +73,20 @@ Result Connection::run(std::string_view sql, std::span<const Param> params, Dead
     try {
         Result result = await_result_blocking(
             conn, deadline, commit_like ? OnDeadline::close_only : OnDeadline::cancel_and_close);
-        if (commit_like && conn.sync_rep_wait_cancelled()) {
+        if (doubt_after_send && conn.sync_rep_wait_cancelled()) {
             throw InDoubt({.message = fmt::format("{}: committed locally, but the wait for synchronous "
                                                   "replication was cancelled; the standby may not have it",
                                                   context_->endpoint),
                            .retriable = false,
                            .endpoint = context_->endpoint});
+        }
+        if (commit_like && result.command_tag() == "ROLLBACK") {
+            throw QueryFailed({.message = fmt::format("{}: COMMIT was answered with ROLLBACK: the transaction had "
+                                                      "failed earlier and nothing was committed",
+                                                      context_->endpoint),
+                               .retriable = false,
+                               .sqlstate = "40000",
+                               .endpoint = context_->endpoint});
         }
         return result;
     } catch (const InDoubt&) {

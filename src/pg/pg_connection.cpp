@@ -6,6 +6,7 @@
 
 #include <poll.h>
 
+#include <atomic>
 #include <list>
 #include <thread>
 #include <utility>
@@ -17,7 +18,7 @@ namespace ucm::pg {
 struct PgConnection::State {
     PgConnPtr conn;
     std::string endpoint;
-    std::string secret;  // the password, only to scrub it from any libpq message
+    std::vector<std::string> secrets;  // password and sslpassword, only to scrub them from messages
     bool sync_rep_cancelled = false;
 
     // Command in flight.
@@ -35,6 +36,8 @@ struct PgConnection::State {
     // Set when a command was just queued: nothing can have arrived yet, so the first step flushes
     // and waits without a recv() that would only say EAGAIN (one syscall less per statement).
     bool just_sent = false;
+    // The session may have run LISTEN: its channels must not follow the connection into the pool.
+    bool maybe_listening = false;
 
     // A prepare sent ahead of its execution.
     bool executing_after_prepare = false;
@@ -49,8 +52,11 @@ void on_notice(void* arg, const PGresult* result) {
     const char* message = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
     // PostgreSQL turns a cancelled wait for synchronous replication into a WARNING; the commit
     // happened locally but may be lost with the primary: the caller must learn it is in doubt.
-    if (message != nullptr && std::string_view(message).find("canceling wait for synchronous replication") !=
-                                  std::string_view::npos) {
+    const char* detail = PQresultErrorField(result, PG_DIAG_MESSAGE_DETAIL);
+    auto mentions = [](const char* text, std::string_view what) {
+        return text != nullptr && std::string_view(text).find(what) != std::string_view::npos;
+    };
+    if (mentions(message, "wait for synchronous replication") || mentions(detail, "already committed locally")) {
         state->sync_rep_cancelled = true;
     }
     // libpq hands an error that arrives on an idle connection (pg_terminate_backend's FATAL) to the
@@ -61,12 +67,26 @@ void on_notice(void* arg, const PGresult* result) {
     }
 }
 
-std::string scrub(std::string text, const std::string& secret) {
-    if (secret.empty()) return text;
-    for (auto pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos)) {
-        text.replace(pos, secret.size(), "***");
+std::string scrub(std::string text, const std::vector<std::string>& secrets) {
+    for (const auto& secret : secrets) {
+        if (secret.empty()) continue;
+        for (auto pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos + 3)) {
+            text.replace(pos, secret.size(), "***");
+        }
     }
     return text;
+}
+
+// Case-insensitive search for LISTEN in a statement; a false positive costs one UNLISTEN at release.
+bool mentions_listen(std::string_view sql) {
+    constexpr std::string_view kWord = "listen";
+    if (sql.size() < kWord.size()) return false;
+    for (std::size_t i = 0; i + kWord.size() <= sql.size(); ++i) {
+        std::size_t k = 0;
+        while (k < kWord.size() && (sql[i + k] | 0x20) == kWord[k]) ++k;
+        if (k == kWord.size()) return true;
+    }
+    return false;
 }
 
 std::string trim(std::string text) {
@@ -86,6 +106,7 @@ std::string connect_sqlstate(std::string_view message) {
         has("the database system is in recovery mode") || has("not yet accepting connections")) {
         return "57P03";
     }
+    if (has("role \"") && has("does not exist")) return "28000";  // a login role that is not there
     if (has("does not exist")) return "3D000";
     return "08001";
 }
@@ -121,17 +142,17 @@ PgConnection::~PgConnection() = default;
 PgConnection PgConnection::start(const ConnectSpec& spec) {
     std::vector<const char*> keys;
     std::vector<const char*> values;
-    std::string secret;
+    std::vector<std::string> secrets;
     for (const auto& [key, value] : spec.keywords) {
         keys.push_back(key.c_str());
         values.push_back(value.c_str());
-        if (key == "password") secret = value;
+        if (key == "password" || key == "sslpassword") secrets.push_back(value);
     }
     keys.push_back(nullptr);
     values.push_back(nullptr);
     auto state = std::make_unique<State>();
     state->endpoint = spec.endpoint;
-    state->secret = std::move(secret);
+    state->secrets = std::move(secrets);
     state->conn.reset(PQconnectStartParams(keys.data(), values.data(), 0));
     PgConnection connection(std::move(state));
     if (!connection.state_->conn || PQstatus(connection.state_->conn.get()) == CONNECTION_BAD) {
@@ -145,7 +166,7 @@ PgConnection PgConnection::start(const ConnectSpec& spec) {
 void PgConnection::fail_from_connection(bool at_connect) {
     std::string message = state_->conn ? trim(PQerrorMessage(state_->conn.get())) : "connection closed";
     if (message.empty()) message = "connection closed";
-    message = scrub(std::move(message), state_->secret);
+    message = scrub(std::move(message), state_->secrets);
     state_->broken = true;
     std::string sqlstate = at_connect ? connect_sqlstate(message) : "08006";
     const auto cls = classify_sqlstate(sqlstate, "FATAL", at_connect);  // before sqlstate is moved
@@ -163,6 +184,18 @@ IoWait PgConnection::connect_step() {
 
 void PgConnection::send_query(std::string_view sql, std::span<const Param> params) {
     if (!state_->conn) fail_from_connection(false);
+    if (mentions_listen(sql)) state_->maybe_listening = true;
+    // A statement is prepared with its parameters' types, so the same text with other types is
+    // another statement ("SELECT $1 / 2" with an int and then a double must not reuse the int plan).
+    std::string key;
+    if (state_->cache_capacity != 0) {
+        key.assign(sql);
+        key += '\0';
+        for (const auto& p : params) {
+            key += std::to_string(p.type_oid);
+            key += ',';
+        }
+    }
     state_->sync_rep_cancelled = false;
     state_->first_error.reset();
     state_->last_result.reset();
@@ -174,7 +207,7 @@ void PgConnection::send_query(std::string_view sql, std::span<const Param> param
     if (state_->cache_capacity == 0) {
         ok = PQsendQueryParams(conn, sql_text.c_str(), arrays.count(), arrays.types.data(), arrays.values.data(),
                                arrays.lengths.data(), arrays.formats.data(), 0);
-    } else if (auto it = state_->by_sql.find(sql); it != state_->by_sql.end()) {
+    } else if (auto it = state_->by_sql.find(key); it != state_->by_sql.end()) {
         state_->lru.splice(state_->lru.begin(), state_->lru, it->second);
         ok = PQsendQueryPrepared(conn, it->second->second.c_str(), arrays.count(), arrays.values.data(),
                                  arrays.lengths.data(), arrays.formats.data(), 0);
@@ -185,7 +218,7 @@ void PgConnection::send_query(std::string_view sql, std::span<const Param> param
         state_->executing_after_prepare = true;
         state_->pending_name = name;
         state_->pending_params.assign(params.begin(), params.end());
-        state_->lru.emplace_front(sql_text, std::move(name));
+        state_->lru.emplace_front(std::move(key), std::move(name));
         state_->by_sql[state_->lru.front().first] = state_->lru.begin();
         if (state_->lru.size() > state_->cache_capacity) {
             auto& oldest = state_->lru.back();
@@ -200,6 +233,7 @@ void PgConnection::send_query(std::string_view sql, std::span<const Param> param
 
 void PgConnection::send_simple(std::string_view sql) {
     if (!state_->conn) fail_from_connection(false);
+    if (mentions_listen(sql)) state_->maybe_listening = true;
     state_->sync_rep_cancelled = false;
     state_->first_error.reset();
     state_->last_result.reset();
@@ -267,7 +301,7 @@ Result PgConnection::take_result() {
         };
         std::string sqlstate = field(PG_DIAG_SQLSTATE);
         std::string severity = field(PG_DIAG_SEVERITY_NONLOCALIZED);
-        std::string message = scrub(field(PG_DIAG_MESSAGE_PRIMARY), state_->secret);
+        std::string message = scrub(field(PG_DIAG_MESSAGE_PRIMARY), state_->secrets);
         if (sqlstate == "0A000" && message.find("cached plan must not change result type") != std::string::npos) {
             // The table changed under a cached plan: drop every cached statement so the retry
             // prepares afresh.
@@ -330,17 +364,37 @@ void PgConnection::close() {
     state_->conn.reset();  // PQfinish closes the socket; later steps fail
 }
 
-void PgConnection::cancel_in_background() {
+namespace {
+// Cancels in flight at once. Against a stopped postmaster each PQcancel blocks until the server
+// returns, so without a bound every missed deadline would leave one more thread behind.
+std::atomic<int> cancels_in_flight{0};
+constexpr int kMaxCancelsInFlight = 8;
+}  // namespace
+
+void PgConnection::cancel_in_background() noexcept {
     if (!state_->conn) return;
+    if (cancels_in_flight.fetch_add(1) >= kMaxCancelsInFlight) {
+        cancels_in_flight.fetch_sub(1);
+        return;  // closing the connection is enough; the server notices at its next write
+    }
     PGcancel* cancel = PQgetCancel(state_->conn.get());
-    if (cancel == nullptr) return;
+    if (cancel == nullptr) {
+        cancels_in_flight.fetch_sub(1);
+        return;
+    }
     // libpq 15's PQcancel blocks with no timeout (it hangs on a stopped postmaster): send it from a
     // thread nobody waits on.
-    std::thread([cancel] {
-        char error[256];
-        PQcancel(cancel, error, sizeof error);
+    try {
+        std::thread([cancel] {
+            char error[256];
+            PQcancel(cancel, error, sizeof error);
+            PQfreeCancel(cancel);
+            cancels_in_flight.fetch_sub(1);
+        }).detach();
+    } catch (...) {  // no thread to be had: skip the cancel, the caller closes anyway
         PQfreeCancel(cancel);
-    }).detach();
+        cancels_in_flight.fetch_sub(1);
+    }
 }
 
 int PgConnection::backend_pid() const { return state_->conn ? PQbackendPID(state_->conn.get()) : 0; }
@@ -350,6 +404,17 @@ std::string PgConnection::take_deallocations() {
     for (const auto& name : state_->to_deallocate) sql += fmt::format("DEALLOCATE {};", name);
     state_->to_deallocate.clear();
     return sql;
+}
+
+bool PgConnection::take_listening() {
+    bool listening = std::exchange(state_->maybe_listening, false);
+    if (state_->conn) {
+        while (PGnotify* n = PQnotifies(state_->conn.get())) {  // delivered to nobody: drop them
+            PQfreemem(n);
+            listening = true;
+        }
+    }
+    return listening;
 }
 
 void PgConnection::forget_statements() {

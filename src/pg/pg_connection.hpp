@@ -73,13 +73,16 @@ public:
     void close();
     /// Asks the server to cancel the running command, from a detached helper thread (PQcancel
     /// blocks); call before close() on a missed deadline so the server stops working for nobody.
-    void cancel_in_background();
+    void cancel_in_background() noexcept;
     /// The server process id, for logs and tests (pg_stat_activity.pid).
     int backend_pid() const;
 
     /// SQL that drops statements evicted from the cache (and forgets them); empty when none. The
     /// pool runs it at release, when the connection is idle anyway. DISCARD ALL drops them all.
     std::string take_deallocations();
+    /// Whether the session may be listening on channels (it ran LISTEN, or notifications arrived);
+    /// clears the mark and drops queued notifications. The pool then runs UNLISTEN * at release.
+    bool take_listening();
     /// Forgets every cached statement (after DISCARD ALL dropped them on the server).
     void forget_statements();
     /// Statements prepared on this connection (bounded; 0 disables, e.g. behind PgBouncer).

@@ -34,6 +34,7 @@ pool::ResetResult PgPooledConnection::reset(Deadline deadline) noexcept {
             default:  // a command still running, or a state libpq cannot name: never pool it
                 return pool::ResetResult::MustClose;
         }
+        if (conn_.take_listening() && !policy_.discard_all) exec_simple_blocking(conn_, "UNLISTEN *", deadline);
         if (policy_.discard_all) {
             exec_simple_blocking(conn_, "DISCARD ALL", deadline);
             conn_.forget_statements();

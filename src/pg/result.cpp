@@ -92,19 +92,19 @@ std::optional<std::string_view> Result::raw(std::size_t row, std::size_t column)
     return std::string_view(PQgetvalue(r, ri, ci), static_cast<std::size_t>(PQgetlength(r, ri, ci)));
 }
 
-Row Result::operator[](std::size_t row) const { return Row(this, row); }
+Row Result::operator[](std::size_t row) const { return Row(*this, row); }
 
 Row Result::at(std::size_t row) const {
     to_int(row, size(), "row");
-    return Row(this, row);
+    return Row(*this, row);
 }
 
 Result::Iterator Result::begin() const noexcept { return Iterator(this, 0); }
 Result::Iterator Result::end() const noexcept { return Iterator(this, size()); }
 
 std::string Row::describe(std::size_t column) const {
-    return fmt::format("column \"{}\" ({}) of row {}", result_->column_name(column),
-                       type_name(result_->column_type(column)), index_);
+    return fmt::format("column \"{}\" ({}) of row {}", result_.column_name(column),
+                       type_name(result_.column_type(column)), index_);
 }
 
 namespace detail {

@@ -110,14 +110,15 @@ template <class T>
 struct IsOptional<std::optional<T>> : std::true_type {};
 }  // namespace detail
 
-/// One row of a Result; a cheap view. Thread safety: as Result.
+/// One row of a Result. It shares the Result's data, so `auto row = conn.execute(...)[0];` stays
+/// valid after the temporary Result is gone. Thread safety: as Result.
 class UCM_EXPORT Row {
 public:
-    Row(const Result* result, std::size_t index) noexcept : result_(result), index_(index) {}
+    Row(Result result, std::size_t index) noexcept : result_(std::move(result)), index_(index) {}
 
     [[nodiscard]] std::size_t index() const noexcept { return index_; }
     [[nodiscard]] std::optional<std::string_view> raw(std::size_t column) const {
-        return result_->raw(index_, column);
+        return result_.raw(index_, column);
     }
     [[nodiscard]] bool is_null(std::size_t column) const { return !raw(column).has_value(); }
 
@@ -127,22 +128,22 @@ public:
         auto text = raw(column);
         if constexpr (detail::IsOptional<T>::value) {
             if (!text) return std::nullopt;
-            return detail::FromText<typename T::value_type>::convert(*text, result_->column_type(column), *this, column);
+            return detail::FromText<typename T::value_type>::convert(*text, result_.column_type(column), *this, column);
         } else {
             if (!text) detail::throw_null(*this, column);
-            return detail::FromText<T>::convert(*text, result_->column_type(column), *this, column);
+            return detail::FromText<T>::convert(*text, result_.column_type(column), *this, column);
         }
     }
     template <class T>
     [[nodiscard]] T get(std::string_view column) const {
-        return get<T>(result_->column_index(column));
+        return get<T>(result_.column_index(column));
     }
 
     /// "column \"id\" (bigint) of row 3", for error messages.
     [[nodiscard]] std::string describe(std::size_t column) const;
 
 private:
-    const Result* result_;
+    Result result_;
     std::size_t index_;
 };
 
@@ -152,7 +153,7 @@ public:
     using difference_type = std::ptrdiff_t;
     Iterator() = default;
     Iterator(const Result* r, std::size_t i) noexcept : result_(r), index_(i) {}
-    Row operator*() const noexcept { return Row(result_, index_); }
+    Row operator*() const noexcept { return Row(*result_, index_); }
     Iterator& operator++() noexcept { ++index_; return *this; }
     Iterator operator++(int) noexcept { auto copy = *this; ++index_; return copy; }
     bool operator==(const Iterator& other) const noexcept { return index_ == other.index_; }

@@ -52,6 +52,10 @@ TEST(ManagerDestructive, CommitPastItsDeadlineUnderSyncReplicationIsInDoubtAndTh
     tx.execute("INSERT INTO doubt(id) VALUES ('a')");
     box.pause("pg1");
     EXPECT_THROW(tx.commit(deadline_after(300ms)), InDoubt);
+    // COMMIT is never cancelled: the backend must still be waiting for the standby, not told to stop.
+    EXPECT_EQ(admin.exec("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'")[0]
+                  .get<std::int64_t>(0),
+              1);
     box.resume("pg1");
     EXPECT_TRUE(eventually([&] {
         return admin.exec("SELECT count(*) FROM doubt WHERE id = 'a'")[0].get<std::int64_t>(0) == 1;
@@ -81,6 +85,31 @@ TEST(ManagerDestructive, CancelledSyncReplicationWaitWarningIsInDoubt) {
     EXPECT_THROW(commit.get(), InDoubt);
     box.resume("pg1");
     EXPECT_EQ(admin.exec("SELECT count(*) FROM warned")[0].get<std::int64_t>(0), 1);
+}
+
+TEST(ManagerDestructive, AutocommitWriteWhoseSyncReplicationWaitIsCancelledIsInDoubt) {
+    auto box = start_pg_sandbox(true);
+    AdminConnection admin(box.pg_uri("pg0"));
+    admin.exec("CREATE TABLE auto_doubt(id text PRIMARY KEY)");
+    auto config = manager_config(box.pg_uri("pg0"), ManagerMode::McpServer, "auto-doubt");
+    UnifiedConnectionManager manager(config);
+    auto conn = manager.connection(ConnectionMode::ReadWrite);
+    box.pause("pg1");
+    auto write = std::async(std::launch::async, [&] {
+        conn.execute_params("INSERT INTO auto_doubt(id) VALUES ('x')", {}, deadline_after(20s));
+    });
+    const auto app = application_name(config);
+    auto waiting = [&] {
+        return admin.exec("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND wait_event = "
+                          "'SyncRep'",
+                          pg::params(app))[0]
+                   .get<std::int64_t>(0) == 1;
+    };
+    ASSERT_TRUE(eventually(waiting));
+    admin.exec("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = $1", pg::params(app));
+    EXPECT_THROW(write.get(), InDoubt);
+    box.resume("pg1");
+    EXPECT_EQ(admin.exec("SELECT count(*) FROM auto_doubt")[0].get<std::int64_t>(0), 1);
 }
 
 }  // namespace

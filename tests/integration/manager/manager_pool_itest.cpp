@@ -91,9 +91,15 @@ TEST(ManagerPool, TerminatedLeasedConnectionFailsTypedAndNeverReturnsToThePool) 
             EXPECT_TRUE(e.poisons_connection());
         }
     }
+    // Closed at release, not pooled: had it been pooled, the checkout's liveness check would have
+    // caught it instead (liveness_failures 1, closed 1).
+    const auto stats = pool_of(manager.connection_info(), ConnectionMode::ReadOnly).stats;
+    EXPECT_EQ(stats.closed, 1u);
+    EXPECT_EQ(stats.idle, 0u);
     auto next = manager.connection(ConnectionMode::ReadOnly);
     EXPECT_NE(next.backend_pid(), victim_pid);
     EXPECT_EQ(next.execute("SELECT 2")[0].get<std::int32_t>(0), 2);
+    EXPECT_EQ(pool_of(manager.connection_info(), ConnectionMode::ReadOnly).stats.liveness_failures, 0u);
 }
 
 TEST(ManagerPool, BadSqlIsQueryFailedAndThePoolStaysHealthy) {

@@ -149,6 +149,51 @@ TEST_F(ManagerSession, DiscardAllAtReleaseDropsSessionState) {
     EXPECT_EQ(again.execute("SELECT $1::int", std::int32_t{2})[0].get<std::int32_t>(0), 2);
 }
 
+TEST_F(ManagerSession, ACommitSentThroughExecuteAndAnsweredRollbackIsAFailure) {
+    UnifiedConnectionManager manager(manager_config(sandbox_env().pg_primary, ManagerMode::McpServer, "raw-commit"));
+    auto conn = manager.connection(ConnectionMode::ReadWrite);
+    conn.execute_simple("BEGIN", deadline_after(5s));
+    EXPECT_THROW(conn.execute("SELECT 1/0"), QueryFailed);
+    try {
+        conn.execute_simple("COMMIT", deadline_after(5s));
+        FAIL() << "COMMIT of a failed transaction reported success";
+    } catch (const QueryFailed& e) {
+        EXPECT_EQ(e.sqlstate(), "40000");
+    }
+}
+
+TEST_F(ManagerSession, TheSameStatementWithOtherParameterTypesIsPreparedAgain) {
+    UnifiedConnectionManager manager(manager_config(sandbox_env().pg_primary, ManagerMode::McpServer, "types"));
+    auto conn = manager.connection(ConnectionMode::ReadWrite);
+    EXPECT_EQ(conn.execute("SELECT $1 / 2", std::int64_t{4})[0].get<std::int64_t>(0), 2);
+    EXPECT_DOUBLE_EQ(conn.execute("SELECT $1 / 2", 5.0)[0].get<double>(0), 2.5);
+    EXPECT_EQ(conn.execute("SELECT $1", std::string_view("text"))[0].get<std::string>(0), "text");
+}
+
+TEST_F(ManagerSession, ListenIsUndoneBeforeTheConnectionReturnsToThePool) {
+    auto config = manager_config(sandbox_env().pg_primary, ManagerMode::McpServer, "listen");
+    config.pool.size = 1;
+    config.pool.max_overflow = 0;
+    UnifiedConnectionManager manager(config);
+    int pid = 0;
+    {
+        auto conn = manager.connection(ConnectionMode::ReadWrite);
+        pid = conn.backend_pid();
+        conn.execute_simple("LISTEN ucm_channel", deadline_after(5s));
+    }
+    auto again = manager.connection(ConnectionMode::ReadWrite);
+    ASSERT_EQ(again.backend_pid(), pid);
+    EXPECT_EQ(again.execute("SELECT count(*) FROM pg_listening_channels()")[0].get<std::int64_t>(0), 0);
+}
+
+TEST_F(ManagerSession, ARowOutlivesTheTemporaryResultItCameFrom) {
+    UnifiedConnectionManager manager(manager_config(sandbox_env().pg_primary, ManagerMode::McpServer, "row"));
+    auto conn = manager.connection(ConnectionMode::ReadOnly);
+    auto row = conn.execute("SELECT 41 + 1 AS answer, 'kept' AS word")[0];
+    EXPECT_EQ(row.get<std::int32_t>("answer"), 42);
+    EXPECT_EQ(row.get<std::string>("word"), "kept");
+}
+
 TEST_F(ManagerSession, AManagerUsedInAForkedChildRefusesWithShutDown) {
     UnifiedConnectionManager manager(manager_config(sandbox_env().pg_primary, ManagerMode::McpServer, "fork"));
     auto parent_lease = manager.connection(ConnectionMode::ReadWrite);
