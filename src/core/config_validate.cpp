@@ -113,6 +113,13 @@ void validate(const PgOptions& options) {
     check_positive(options.connect_timeout, "postgres.connect_timeout");
     check_positive(options.query_timeout, "postgres.query_timeout");
     check_positive(options.statement_timeout, "postgres.statement_timeout");
+    if (options.statement_timeout && options.unnamed_statements_only) {
+        // It is sent as a startup option, which PgBouncer rejects; silently dropping it would
+        // leave statements without the limit the operator asked for.
+        throw ConfigInvalid("postgres.statement_timeout",
+                            "cannot be combined with postgres.unnamed_statements_only (PgBouncer rejects the "
+                            "startup option that carries it)");
+    }
     check_not_negative(options.max_replication_lag, "postgres.max_replication_lag");
     check_positive(options.topology_refresh, "postgres.topology_refresh");
     check_role(options.roles.read_only, "read_only");

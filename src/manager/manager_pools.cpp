@@ -40,14 +40,17 @@ EndpointPools::EndpointPools(const Config& config, const Endpoint& endpoint, con
         ModePool& slot = pools_[index(access)];
         slot.access = access;
         slot.context = std::make_shared<const pg::LeaseContext>(pg::LeaseContext{
-            .mode = access, .endpoint = endpoint.to_string(), .query_timeout = query_timeout});
+            .mode = access,
+            .endpoint = endpoint.to_string(),
+            .query_timeout = query_timeout,
+            .read_only_by_transaction = access == ConnectionMode::ReadOnly && config.postgres.unnamed_statements_only});
         pg::SessionFlavor flavor{.application_name = application_name,
                                  .read_only = access == ConnectionMode::ReadOnly,
                                  .role = role_for(config.postgres, access)};
         const PgOptions pg_options = config.postgres;
         const pg::ResetPolicy reset{.discard_all = config.pool.reset_with_discard_all};
         auto factory = [pg_options, endpoint, flavor, reset](Deadline deadline) -> std::unique_ptr<pool::PooledResource> {
-            auto conn = pg::connect_blocking(pg::make_connect_spec(pg_options, endpoint, flavor), deadline);
+            auto conn = pg::connect_blocking(pg::make_connect_spec(pg_options, endpoint, flavor, deadline), deadline);
             conn.set_statement_cache_capacity(pg_options.unnamed_statements_only ? 0 : kStatementCacheCapacity);
             return std::make_unique<pg::PgPooledConnection>(std::move(conn), reset);
         };

@@ -31,7 +31,8 @@ pg::PgConnection open_direct(const Config& config, const Endpoint& endpoint, con
                              Deadline deadline) {
     return pg::connect_blocking(
         pg::make_connect_spec(config.postgres, endpoint,
-                              {.application_name = application_name, .role = config.postgres.roles.read_write}),
+                              {.application_name = application_name, .role = config.postgres.roles.read_write},
+                              deadline),
         deadline);
 }
 

@@ -56,6 +56,23 @@ Result Connection::run(std::string_view sql, std::span<const Param> params, Dead
     PgConnection& conn = lease_.as<PgPooledConnection>().connection();
     const bool commit_like = kind == Kind::commit || is_commit_sql(sql);
     const bool autocommit = conn.tx_status() == PgConnection::TxStatus::idle;
+    if (autocommit && kind == Kind::statement && context_->read_only_by_transaction && !commit_like) {
+        run("BEGIN READ ONLY", {}, deadline, true, Kind::begin_or_rollback);
+        try {
+            Result result = run(sql, params, deadline, simple, Kind::statement);
+            run("COMMIT", {}, deadline, true, Kind::begin_or_rollback);
+            return result;
+        } catch (const Error&) {
+            if (!lease_.broken()) {  // leave the lease as it was: outside any transaction
+                try {
+                    run("ROLLBACK", {}, deadline, true, Kind::begin_or_rollback);
+                } catch (const Error&) {
+                    lease_.mark_broken();
+                }
+            }
+            throw;
+        }
+    }
     // A COMMIT, or a statement that commits by itself on a connection that may write, is in doubt
     // once sent: DESIGN "COMMIT is never cancelled".
     const bool doubt_after_send = commit_like || (autocommit && kind == Kind::statement &&

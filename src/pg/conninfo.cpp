@@ -8,7 +8,12 @@
 #include <netdb.h>
 #include <sys/socket.h>
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
 
 namespace ucm::pg {
 namespace {
@@ -19,36 +24,83 @@ bool is_ip_literal(const std::string& host) {
     return inet_pton(AF_INET, host.c_str(), &v4) == 1 || inet_pton(AF_INET6, host.c_str(), &v6) == 1;
 }
 
-std::string resolve(const Endpoint& host) {
-    if (is_ip_literal(host.host) || (!host.host.empty() && host.host.front() == '/')) return host.host;
+// Name lookups in flight: a resolver that hangs keeps its thread, so their number is capped.
+std::atomic<int> lookups_in_flight{0};
+constexpr int kMaxLookupsInFlight = 8;
+
+struct Lookup {
+    std::mutex mutex;
+    std::condition_variable done_cv;
+    bool done = false;
+    int rc = 0;
+    std::string address;
+};
+
+void run_lookup(const std::shared_ptr<Lookup>& lookup, const std::string& name) {
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     addrinfo* found = nullptr;
-    const int rc = getaddrinfo(host.host.c_str(), nullptr, &hints, &found);
-    if (rc != 0 || found == nullptr) {
-        throw ConnectionFailed({.message = fmt::format("{}: cannot resolve host name: {}", host.to_string(),
-                                                       gai_strerror(rc)),
-                                .endpoint = host.to_string()});
+    const int rc = getaddrinfo(name.c_str(), nullptr, &hints, &found);
+    std::string address;
+    if (rc == 0 && found != nullptr) {
+        char text[INET6_ADDRSTRLEN] = {};
+        const void* addr =
+            found->ai_family == AF_INET6
+                ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(found->ai_addr)->sin6_addr)
+                : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(found->ai_addr)->sin_addr);
+        inet_ntop(found->ai_family, addr, text, sizeof text);
+        address = text;
     }
-    char text[INET6_ADDRSTRLEN] = {};
-    const void* addr = found->ai_family == AF_INET6
-                           ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(found->ai_addr)->sin6_addr)
-                           : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(found->ai_addr)->sin_addr);
-    inet_ntop(found->ai_family, addr, text, sizeof text);
-    freeaddrinfo(found);
-    return text;
+    if (found != nullptr) freeaddrinfo(found);
+    std::lock_guard lock(lookup->mutex);
+    lookup->rc = rc == 0 && address.empty() ? EAI_NONAME : rc;
+    lookup->address = std::move(address);
+    lookup->done = true;
+    lookup->done_cv.notify_all();
+}
+
+[[noreturn]] void lookup_failed(const Endpoint& host, const std::string& why) {
+    throw ConnectionFailed({.message = fmt::format("{}: cannot resolve host name: {}", host.to_string(), why),
+                            .endpoint = host.to_string()});
+}
+
+// getaddrinfo has no timeout of its own (glibc retries for tens of seconds): it runs on a helper
+// thread and the caller waits only until its deadline.
+std::string resolve(const Endpoint& host, Deadline deadline) {
+    if (is_ip_literal(host.host) || (!host.host.empty() && host.host.front() == '/')) return host.host;
+    if (lookups_in_flight.fetch_add(1) >= kMaxLookupsInFlight) {
+        lookups_in_flight.fetch_sub(1);
+        lookup_failed(host, "too many lookups still in flight");
+    }
+    auto lookup = std::make_shared<Lookup>();
+    try {
+        std::thread([lookup, name = host.host] {
+            run_lookup(lookup, name);
+            lookups_in_flight.fetch_sub(1);
+        }).detach();
+    } catch (...) {
+        lookups_in_flight.fetch_sub(1);
+        lookup_failed(host, "no thread for the lookup");
+    }
+    std::unique_lock lock(lookup->mutex);
+    if (!lookup->done_cv.wait_until(lock, deadline, [&] { return lookup->done; })) {
+        lookup_failed(host, "timed out");
+    }
+    if (lookup->rc != 0) lookup_failed(host, gai_strerror(lookup->rc));
+    return lookup->address;
 }
 
 }  // namespace
 
-ConnectSpec make_connect_spec(const PgOptions& options, const Endpoint& host, const SessionFlavor& flavor) {
+ConnectSpec make_connect_spec(const PgOptions& options, const Endpoint& host, const SessionFlavor& flavor,
+                              Deadline deadline) {
     ConnectSpec spec;
     spec.endpoint = host.to_string();
     auto add = [&spec](std::string key, std::string value) {
         if (!value.empty()) spec.keywords.emplace_back(std::move(key), std::move(value));
     };
-    const std::string address = resolve(host);
+    const std::string address = resolve(host, deadline);
     if (address != host.host) add("host", host.host);  // kept for TLS host name verification
     add(address.front() == '/' ? "host" : "hostaddr", address);
     add("port", std::to_string(host.port));

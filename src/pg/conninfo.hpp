@@ -4,6 +4,7 @@
 
 #include "pg/pg_connection.hpp"
 
+#include <ucm/core/deadline.hpp>
 #include <ucm/core/pg_options.hpp>
 
 #include <optional>
@@ -22,7 +23,8 @@ struct SessionFlavor {
 /// blocks in getaddrinfo; the caller decides where that resolution may block) and keeps the name
 /// as `host` for TLS verification.
 ///
-/// Errors: ConnectionFailed naming the endpoint when the name does not resolve.
-ConnectSpec make_connect_spec(const PgOptions& options, const Endpoint& host, const SessionFlavor& flavor);
+/// Errors: ConnectionFailed naming the endpoint when the name does not resolve by `deadline`.
+ConnectSpec make_connect_spec(const PgOptions& options, const Endpoint& host, const SessionFlavor& flavor,
+                              Deadline deadline);
 
 }  // namespace ucm::pg

@@ -92,7 +92,7 @@ std::vector<ProbeResult> probe_topology(const PgOptions& options, const std::vec
     for (std::size_t i = 0; i < hosts.size(); ++i) {
         try {
             probes[i].conn = std::make_unique<PgConnection>(PgConnection::start(make_connect_spec(
-                options, hosts[i], {.application_name = application_name, .role = options.roles.read_write})));
+                options, hosts[i], {.application_name = application_name, .role = options.roles.read_write}, deadline)));
             advance(probes[i], results[i]);
         } catch (const std::exception& e) {
             results[i].error = e.what();

@@ -26,6 +26,8 @@ struct BlockingPoolSetup {
     ResourceFactory factory{};         ///< opens one connection (see ResourceFactory)
     std::string endpoint{};            ///< "host:port" for messages; never credentials
     PoolObserver* observer = nullptr;  ///< null: no hooks; else must outlive the BlockingPool object
+    // Observer and clock must outlive every lease of the pool too: a lease released on another
+    // thread while the pool is destroyed may still be inside a callback.
     const Clock* clock = nullptr;      ///< null: the coarse monotonic clock; else outlives it too
     std::uint64_t jitter_seed = 0;     ///< seed of the lifetime jitter; 0 picks a random one
 };

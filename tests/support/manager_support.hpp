@@ -46,7 +46,8 @@ public:
         PgOptions options;
         ucm::detail::apply_pg_connection_string(pg_uri, options, "admin");
         conn_ = std::make_unique<pg::PgConnection>(pg::connect_blocking(
-            pg::make_connect_spec(options, options.hosts.at(0), {.application_name = "ucm-test-admin"}),
+            pg::make_connect_spec(options, options.hosts.at(0), {.application_name = "ucm-test-admin"},
+                                  deadline_after(10s)),
             deadline_after(10s)));
     }
     pg::Result exec(std::string_view sql, const std::vector<pg::Param>& ps = {}) {

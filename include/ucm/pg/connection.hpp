@@ -21,6 +21,9 @@ struct LeaseContext {
     ConnectionMode mode = ConnectionMode::ReadWrite;
     std::string endpoint{};                     ///< "host:port"
     std::chrono::milliseconds query_timeout{30'000};  ///< default deadline of each statement
+    /// Wrap each autocommit statement in BEGIN READ ONLY ... COMMIT: read-only leases behind
+    /// PgBouncer, which rejects the read-only startup option (two more round trips per statement).
+    bool read_only_by_transaction = false;
 };
 
 /// One pooled PostgreSQL connection on loan (RAII): returned to its pool when destroyed.

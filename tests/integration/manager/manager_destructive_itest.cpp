@@ -28,7 +28,7 @@ TEST(ManagerDestructive, StoppedServerGivesDeadlineExceededAndConnectFailuresThe
     {
         PgOptions options;
         ucm::detail::apply_pg_connection_string(box.pg_uri("pg0"), options, "test");
-        EXPECT_THROW(pg::connect_blocking(pg::make_connect_spec(options, options.hosts.at(0), {}),
+        EXPECT_THROW(pg::connect_blocking(pg::make_connect_spec(options, options.hosts.at(0), {}, deadline_after(500ms)),
                                           deadline_after(500ms)),
                      ConnectionFailed);
     }
@@ -85,6 +85,31 @@ TEST(ManagerDestructive, CancelledSyncReplicationWaitWarningIsInDoubt) {
     EXPECT_THROW(commit.get(), InDoubt);
     box.resume("pg1");
     EXPECT_EQ(admin.exec("SELECT count(*) FROM warned")[0].get<std::int64_t>(0), 1);
+}
+
+TEST(ManagerDestructive, ReadOnlyLeasesBehindPgBouncerRejectWrites) {
+    auto box = sandbox::Sandbox::start({.redis = false, .pgbouncer = true, .supervisor_exe = cli_path()});
+    AdminConnection admin(box.pg_uri("pg0"));
+    admin.exec("CREATE TABLE bouncer_rows(id int)");
+    Config config;
+    config.manager.mode = ManagerMode::McpServer;
+    config.manager.id = unique_id("bouncer");
+    config.postgres.hosts = {{.host = "localhost", .port = static_cast<std::uint16_t>(box.port("pgbouncer"))}};
+    config.postgres.user = "postgres";
+    config.postgres.dbname = "postgres";
+    config.postgres.unnamed_statements_only = true;
+    UnifiedConnectionManager manager(config);
+    manager.connection(ConnectionMode::ReadWrite).execute("INSERT INTO bouncer_rows VALUES ($1)", std::int32_t{1});
+    auto reader = manager.connection(ConnectionMode::ReadOnly);
+    EXPECT_EQ(reader.execute("SELECT count(*) FROM bouncer_rows")[0].get<std::int64_t>(0), 1);
+    try {
+        reader.execute("INSERT INTO bouncer_rows VALUES ($1)", std::int32_t{2});
+        FAIL() << "a read-only lease wrote through PgBouncer";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.sqlstate(), "25006") << e.what();
+    }
+    EXPECT_EQ(reader.execute("SELECT count(*) FROM bouncer_rows")[0].get<std::int64_t>(0), 1)
+        << "the lease must be usable (outside any transaction) after the refused write";
 }
 
 TEST(ManagerDestructive, AutocommitWriteWhoseSyncReplicationWaitIsCancelledIsInDoubt) {

@@ -23,7 +23,8 @@ PgOptions primary_options() {
 }
 
 PgConnection connect(const PgOptions& options, const SessionFlavor& flavor = {.application_name = "ucm/itest"}) {
-    return connect_blocking(make_connect_spec(options, options.hosts.at(0), flavor), deadline_after(10s));
+    const auto deadline = deadline_after(10s);
+    return connect_blocking(make_connect_spec(options, options.hosts.at(0), flavor, deadline), deadline);
 }
 
 Result exec(PgConnection& conn, std::string_view sql, const std::vector<Param>& ps = {}) {

@@ -88,7 +88,7 @@ query_timeout = 250
 statement_timeout = "10s"
 sslmode = "verify-full"
 sslrootcert = "/etc/ssl/ca.pem"
-unnamed_statements_only = true
+unnamed_statements_only = false
 read_only_fallback = "forbid"
 max_replication_lag = "5s"
 max_replication_lag_bytes = "64MiB"
@@ -141,7 +141,7 @@ TEST(ConfigLoad, FullExampleMapsEveryKey) {
                      .statement_timeout = 10s,
                      .sslmode = ucm::SslMode::VerifyFull,
                      .sslrootcert = "/etc/ssl/ca.pem",
-                     .unnamed_statements_only = true,
+                     .unnamed_statements_only = false,
                      .read_only_fallback = ucm::ReadOnlyFallback::Forbid,
                      .max_replication_lag = 5s,
                      .max_replication_lag_bytes = 64ULL << 20,

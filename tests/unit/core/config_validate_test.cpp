@@ -245,3 +245,23 @@ TEST(Validate, EmptyAllowedAccessIsRejected) {
 }
 
 }  // namespace
+
+namespace ucm {
+namespace {
+
+TEST(ConfigInvalidValue, StatementTimeoutBehindPgBouncerIsRejected) {
+    Config config;
+    config.postgres.hosts = {{.host = "127.0.0.1", .port = 6432}};
+    config.postgres.unnamed_statements_only = true;
+    config.postgres.statement_timeout = std::chrono::seconds{10};
+    apply_mode_preset(config);
+    try {
+        validate(config);
+        FAIL() << "accepted";
+    } catch (const ConfigInvalid& e) {
+        EXPECT_EQ(e.field(), "postgres.statement_timeout");
+    }
+}
+
+}  // namespace
+}  // namespace ucm
