@@ -7,6 +7,7 @@
 #include <poll.h>
 
 #include <atomic>
+#include <charconv>
 #include <list>
 #include <thread>
 #include <utility>
@@ -36,6 +37,7 @@ struct PgConnection::State {
     // Set when a command was just queued: nothing can have arrived yet, so the first step flushes
     // and waits without a recv() that would only say EAGAIN (one syscall less per statement).
     bool just_sent = false;
+    std::string key_buffer;  // the statement cache's lookup key, reused across statements
     // The session may have run LISTEN: its channels must not follow the connection into the pool.
     bool maybe_listening = false;
 
@@ -187,12 +189,16 @@ void PgConnection::send_query(std::string_view sql, std::span<const Param> param
     if (mentions_listen(sql)) state_->maybe_listening = true;
     // A statement is prepared with its parameters' types, so the same text with other types is
     // another statement ("SELECT $1 / 2" with an int and then a double must not reuse the int plan).
-    std::string key;
+    // Built in a buffer the connection keeps, so a cache hit allocates nothing.
+    std::string& key = state_->key_buffer;
     if (state_->cache_capacity != 0) {
         key.assign(sql);
         key += '\0';
         for (const auto& p : params) {
-            key += std::to_string(p.type_oid);
+            char digits[12];
+            auto [end, ec] = std::to_chars(digits, digits + sizeof digits, p.type_oid);
+            (void)ec;  // 12 bytes hold any 32-bit OID
+            key.append(digits, end);
             key += ',';
         }
     }
@@ -218,7 +224,7 @@ void PgConnection::send_query(std::string_view sql, std::span<const Param> param
         state_->executing_after_prepare = true;
         state_->pending_name = name;
         state_->pending_params.assign(params.begin(), params.end());
-        state_->lru.emplace_front(std::move(key), std::move(name));
+        state_->lru.emplace_front(key, std::move(name));
         state_->by_sql[state_->lru.front().first] = state_->lru.begin();
         if (state_->lru.size() > state_->cache_capacity) {
             auto& oldest = state_->lru.back();
