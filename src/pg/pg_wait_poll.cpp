@@ -9,9 +9,7 @@
 #include <cerrno>
 
 namespace ucm::pg {
-namespace {
-
-short poll_events(IoWait what) {
+short poll_events(IoWait what) noexcept {
     switch (what) {
         case IoWait::read: return POLLIN;
         case IoWait::write: return POLLOUT;
@@ -20,6 +18,8 @@ short poll_events(IoWait what) {
     }
     return 0;
 }
+
+namespace {
 
 [[noreturn]] void deadline_passed(PgConnection& conn, OnDeadline on_deadline) {
     if (on_deadline == OnDeadline::cancel_and_close) conn.cancel_in_background();

@@ -10,6 +10,9 @@
 
 namespace ucm::pg {
 
+/// The poll() events that satisfy `what` (0 for IoWait::none).
+short poll_events(IoWait what) noexcept;
+
 /// Waits until `fd` is ready for `what` or the deadline passes; false on timeout.
 bool wait_fd(int fd, IoWait what, Deadline deadline);
 

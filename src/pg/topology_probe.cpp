@@ -34,16 +34,6 @@ struct Probe {
     SteadyClock::time_point query_started{};
 };
 
-short events_for(IoWait w) {
-    switch (w) {
-        case IoWait::read: return POLLIN;
-        case IoWait::write: return POLLOUT;
-        case IoWait::read_write: return POLLIN | POLLOUT;
-        case IoWait::none: break;
-    }
-    return 0;
-}
-
 void read_row(const Result& r, ProbeResult& out) {
     const auto row = r[0];
     const bool is_standby = row.get<bool>("standby");
@@ -104,7 +94,7 @@ std::vector<ProbeResult> probe_topology(const PgOptions& options, const std::vec
         std::vector<std::size_t> owner;
         for (std::size_t i = 0; i < probes.size(); ++i) {
             if (probes[i].phase == Probe::Phase::done) continue;
-            fds.push_back({.fd = probes[i].conn->socket(), .events = events_for(probes[i].wait), .revents = 0});
+            fds.push_back({.fd = probes[i].conn->socket(), .events = poll_events(probes[i].wait), .revents = 0});
             owner.push_back(i);
         }
         if (fds.empty()) break;
