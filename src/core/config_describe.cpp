@@ -147,6 +147,7 @@ void describe_postgres(TomlWriter& w, const PgOptions& pg) {
     if (!pg.sslpassword.empty()) w.key("sslpassword", fmt::format("\"{}\"", pg.sslpassword));
     w.key("unnamed_statements_only", fmt::format("{}", pg.unnamed_statements_only));
     w.key("read_only_fallback", quote(to_string(pg.read_only_fallback)));
+    w.key("read_policy", quote(to_string(pg.read_policy)));
     w.key("max_replication_lag", optional_duration(pg.max_replication_lag));
     w.key("max_replication_lag_bytes", pg.max_replication_lag_bytes
                                            ? quote(detail::format_byte_size(*pg.max_replication_lag_bytes))
@@ -210,6 +211,18 @@ std::string describe(const Config& config) {
     w.table("health");
     w.key("interval", duration(config.health.interval));
     w.key("probe_timeout", duration(config.health.probe_timeout));
+    const BreakerOptions& b = config.breaker;
+    w.table("breaker");
+    w.key("enabled", fmt::format("{}", b.enabled));
+    w.key("window_size", fmt::format("{}", b.window_size));
+    w.key("minimum_calls", fmt::format("{}", b.minimum_calls));
+    w.key("failure_rate_threshold", fmt::format("{}", b.failure_rate_threshold));
+    w.key("slow_call_rate_threshold", fmt::format("{}", b.slow_call_rate_threshold));
+    w.key("slow_call_duration", duration(b.slow_call_duration));
+    w.key("open_wait", duration(b.open_wait));
+    w.key("open_wait_multiplier", fmt::format("{}", b.open_wait_multiplier));
+    w.key("max_open_wait", duration(b.max_open_wait));
+    w.key("half_open_calls", fmt::format("{}", b.half_open_calls));
     return std::move(w).str();
 }
 

@@ -156,6 +156,7 @@ constexpr auto kFields = std::to_array<FieldSpec>({
     {"postgres.sslpassword", "", "", [](Config& c, const Setting& s, ApplyState&) { c.postgres.sslpassword = to_secret(s); }},
     {"postgres.unnamed_statements_only", "", "", [](Config& c, const Setting& s, ApplyState&) { c.postgres.unnamed_statements_only = to_bool(s); }},
     {"postgres.read_only_fallback", "", "", [](Config& c, const Setting& s, ApplyState&) { c.postgres.read_only_fallback = parse_read_only_fallback(to_text(s), s.origin); }},
+    {"postgres.read_policy", "", "", [](Config& c, const Setting& s, ApplyState&) { c.postgres.read_policy = parse_read_policy(to_text(s), s.origin); }},
     {"postgres.max_replication_lag", "", "", [](Config& c, const Setting& s, ApplyState&) { c.postgres.max_replication_lag = to_optional_duration(s); }},
     {"postgres.max_replication_lag_bytes", "", "", [](Config& c, const Setting& s, ApplyState&) { c.postgres.max_replication_lag_bytes = to_optional_bytes(s); }},
     {"postgres.topology_refresh", "", "", [](Config& c, const Setting& s, ApplyState&) { c.postgres.topology_refresh = to_duration(s); }},
@@ -177,12 +178,23 @@ constexpr auto kFields = std::to_array<FieldSpec>({
 
     {"health.interval", "", "", [](Config& c, const Setting& s, ApplyState&) { c.health.interval = to_duration(s); }},
     {"health.probe_timeout", "", "", [](Config& c, const Setting& s, ApplyState&) { c.health.probe_timeout = to_duration(s); }},
+
+    {"breaker.enabled", "", "", [](Config& c, const Setting& s, ApplyState&) { c.breaker.enabled = to_bool(s); }},
+    {"breaker.window_size", "", "", [](Config& c, const Setting& s, ApplyState&) { c.breaker.window_size = to_count(s); }},
+    {"breaker.minimum_calls", "", "", [](Config& c, const Setting& s, ApplyState&) { c.breaker.minimum_calls = to_count(s); }},
+    {"breaker.failure_rate_threshold", "", "", [](Config& c, const Setting& s, ApplyState&) { c.breaker.failure_rate_threshold = to_number(s); }},
+    {"breaker.slow_call_rate_threshold", "", "", [](Config& c, const Setting& s, ApplyState&) { c.breaker.slow_call_rate_threshold = to_number(s); }},
+    {"breaker.slow_call_duration", "", "", [](Config& c, const Setting& s, ApplyState&) { c.breaker.slow_call_duration = to_duration(s); }},
+    {"breaker.open_wait", "", "", [](Config& c, const Setting& s, ApplyState&) { c.breaker.open_wait = to_duration(s); }},
+    {"breaker.open_wait_multiplier", "", "", [](Config& c, const Setting& s, ApplyState&) { c.breaker.open_wait_multiplier = to_number(s); }},
+    {"breaker.max_open_wait", "", "", [](Config& c, const Setting& s, ApplyState&) { c.breaker.max_open_wait = to_duration(s); }},
+    {"breaker.half_open_calls", "", "", [](Config& c, const Setting& s, ApplyState&) { c.breaker.half_open_calls = to_count(s); }},
 });
 // clang-format on
 
 #undef UCM_ROLE_FIELDS
 
-constexpr std::array<std::string_view, 9> kTables{"manager",
+constexpr std::array<std::string_view, 10> kTables{"manager",
                                                   "pool",
                                                   "postgres",
                                                   "postgres.roles",
@@ -190,7 +202,8 @@ constexpr std::array<std::string_view, 9> kTables{"manager",
                                                   "postgres.roles.read_write",
                                                   "postgres.roles.admin",
                                                   "redis",
-                                                  "health"};
+                                                  "health",
+                                                  "breaker"};
 
 // An empty table still means something for the optional sections: `[redis]` asks for Redis.
 void touch_table(Config& config, std::string_view table) {

@@ -5,6 +5,8 @@
 #include <ucm/core/config_validate.hpp>
 #include <ucm/core/error.hpp>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <string>
 
@@ -145,8 +147,33 @@ void validate(const HealthOptions& options) {
     check_positive(options.probe_timeout, "health.probe_timeout");
 }
 
+void check_fraction(double value, const std::string& field) {
+    if (!(value > 0.0 && value <= 1.0)) invalid(field, "in (0, 1]", fmt::format("{}", value));
+}
+
+void validate(const BreakerOptions& b) {
+    if (b.window_size < 1) invalid("breaker.window_size", ">= 1", "0");
+    if (b.minimum_calls < 1 || b.minimum_calls > b.window_size) {
+        invalid("breaker.minimum_calls", fmt::format("in 1..breaker.window_size ({})", b.window_size),
+                std::to_string(b.minimum_calls));
+    }
+    check_fraction(b.failure_rate_threshold, "breaker.failure_rate_threshold");
+    check_fraction(b.slow_call_rate_threshold, "breaker.slow_call_rate_threshold");
+    check_positive(b.slow_call_duration, "breaker.slow_call_duration");
+    check_positive(b.open_wait, "breaker.open_wait");
+    if (!(b.open_wait_multiplier >= 1.0)) {
+        invalid("breaker.open_wait_multiplier", ">= 1", fmt::format("{}", b.open_wait_multiplier));
+    }
+    if (b.max_open_wait < b.open_wait) {
+        invalid("breaker.max_open_wait", fmt::format(">= breaker.open_wait ({} ms)", b.open_wait.count()),
+                fmt::format("{} ms", b.max_open_wait.count()));
+    }
+    if (b.half_open_calls < 1) invalid("breaker.half_open_calls", ">= 1", "0");
+}
+
 void validate(const Config& config) {
     validate(config.manager);
+    validate(config.breaker);
     validate(config.pool);
     validate(config.postgres);
     if (config.redis) validate(*config.redis);

@@ -24,4 +24,8 @@ std::string_view to_string(ReadOnlyFallback fallback) noexcept {
     return fallback == ReadOnlyFallback::Allow ? "allow" : "forbid";
 }
 
+std::string_view to_string(ReadPolicy policy) noexcept {
+    return policy == ReadPolicy::RoundRobin ? "round_robin" : "nearest";
+}
+
 }  // namespace ucm

@@ -115,6 +115,12 @@ ReadOnlyFallback parse_read_only_fallback(std::string_view text, const std::stri
     throw ConfigInvalid(field, "must be \"allow\" or \"forbid\", got '" + std::string{text} + "'");
 }
 
+ReadPolicy parse_read_policy(std::string_view text, const std::string& field) {
+    if (text == "round_robin") return ReadPolicy::RoundRobin;
+    if (text == "nearest") return ReadPolicy::Nearest;
+    throw ConfigInvalid(field, "must be \"round_robin\" or \"nearest\", got '" + std::string{text} + "'");
+}
+
 PgParamsApplied apply_pg_params(const PgParams& params, PgOptions& out, const std::string& field) {
     struct Target {
         PgOptions& options;

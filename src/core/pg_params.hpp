@@ -42,4 +42,7 @@ PgParamsApplied apply_pg_params(const PgParams& params, PgOptions& out, const st
 /// "allow" or "forbid".
 [[nodiscard]] ReadOnlyFallback parse_read_only_fallback(std::string_view text, const std::string& field);
 
+/// "round_robin" or "nearest".
+[[nodiscard]] ReadPolicy parse_read_policy(std::string_view text, const std::string& field);
+
 }  // namespace ucm::detail

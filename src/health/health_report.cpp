@@ -32,8 +32,14 @@ std::string HealthReport::to_json() const {
     nlohmann::json out{{"status", to_string(status)}, {"reasons", reasons}};
     auto& eps = out["endpoints"] = nlohmann::json::array();
     for (const auto& e : endpoints) {
-        nlohmann::json ej{{"endpoint", e.endpoint}, {"role", e.role}, {"reachable", e.reachable}};
+        nlohmann::json ej{{"endpoint", e.endpoint},   {"role", e.role},
+                          {"reachable", e.reachable}, {"writable", e.writable},
+                          {"write_target", e.write_target}, {"timeline", e.timeline},
+                          {"breaker", e.breaker},     {"generation", e.generation}};
         if (e.rtt) ej["rtt_us"] = e.rtt->count();
+        if (e.lag_bytes) ej["lag_bytes"] = *e.lag_bytes;
+        if (e.lag) ej["lag_ms"] = e.lag->count();
+        if (e.breaker_retry_in) ej["breaker_retry_in_ms"] = e.breaker_retry_in->count();
         if (!e.error.empty()) ej["error"] = e.error;
         auto& pools = ej["pools"] = nlohmann::json::array();
         for (const auto& p : e.pools) {

@@ -7,6 +7,8 @@
 #include "pg/pg_wait_poll.hpp"
 #include "pool/pool_options_from_config.hpp"
 
+#include <fmt/format.h>
+
 namespace ucm {
 namespace {
 
@@ -21,6 +23,53 @@ std::optional<PgRole> role_for(const PgOptions& options, ConnectionMode access) 
 
 constexpr std::size_t kStatementCacheCapacity = 64;
 
+// After every connect: is the server what the topology says it is? `in_hot_standby` and
+// `default_transaction_read_only` are reported at connect (ENVIRONMENT gotcha 10); they are no
+// event source for idle connections, but a new connection to a demoted or fenced host shows them.
+std::optional<pg::HostRole> role_mismatch(const pg::PgConnection& conn, const pg::HostLink& link,
+                                          ConnectionMode access) {
+    const std::string hot_standby = conn.parameter("in_hot_standby");
+    if (hot_standby.empty()) return std::nullopt;  // a server before 14 does not report it
+    const auto seen = hot_standby == "on" ? pg::HostRole::Standby : pg::HostRole::Primary;
+    const auto expected = access == ConnectionMode::ReadOnly ? link.expected_role.load(std::memory_order_acquire)
+                                                             : pg::HostRole::Primary;
+    if (expected != pg::HostRole::Unknown && seen != expected) return seen;
+    // A primary fenced read-only is no primary for writes; ucm never forces it back.
+    if (access != ConnectionMode::ReadOnly && conn.parameter("default_transaction_read_only") == "on") {
+        return pg::HostRole::Standby;
+    }
+    return std::nullopt;
+}
+
+std::unique_ptr<pg::PgConnection> connect_checked(const PgOptions& options, const pg::HostLink& link,
+                                                  const pg::SessionFlavor& flavor, ConnectionMode access,
+                                                  Deadline deadline) {
+    const auto events = link.events.lock();
+    const auto began = SteadyClock::now();
+    std::unique_ptr<pg::PgConnection> conn;
+    try {
+        conn = std::make_unique<pg::PgConnection>(
+            pg::connect_blocking(pg::make_connect_spec(options, link.endpoint, flavor, deadline), deadline));
+    } catch (const Error& e) {
+        const bool host_failed = e.code() == Errc::connection_failed || e.code() == Errc::deadline_exceeded;
+        if (events && host_failed) events->on_connect(link.index, false, SteadyClock::now() - began);
+        throw;
+    }
+    if (events) events->on_connect(link.index, true, SteadyClock::now() - began);
+    if (const auto seen = role_mismatch(*conn, link, access)) {
+        if (events) events->on_role_mismatch(link.index, *seen);
+        throw ConnectionFailed({.message = fmt::format("{} is not the {} it was taken for (in_hot_standby={}, "
+                                                       "default_transaction_read_only={}); rediscovering",
+                                                       link.name,
+                                                       access == ConnectionMode::ReadOnly ? "server" : "writable primary",
+                                                       conn->parameter("in_hot_standby"),
+                                                       conn->parameter("default_transaction_read_only")),
+                                .retriable = true,
+                                .endpoint = link.name});
+    }
+    return conn;
+}
+
 }  // namespace
 
 pool::PoolOptions pool_options_for(const Config& config, ConnectionMode access) {
@@ -30,11 +79,15 @@ pool::PoolOptions pool_options_for(const Config& config, ConnectionMode access) 
                                                    .connect_timeout = config.postgres.connect_timeout});
     // Only the read-write pool is kept warm: the others serve the primary only as a fallback.
     if (access != ConnectionMode::ReadWrite) options.min_idle = 0;
+    // The router above chooses another endpoint, or waits for rediscovery, instead.
+    options.fail_fast_connect = true;
     return options;
 }
 
-EndpointPools::EndpointPools(const Config& config, const Endpoint& endpoint, const std::string& application_name)
-    : endpoint_(endpoint) {
+EndpointPools::EndpointPools(const Config& config, std::shared_ptr<pg::HostLink> link,
+                             const std::string& application_name)
+    : link_(std::move(link)) {
+    const Endpoint& endpoint = link_->endpoint;
     const auto query_timeout = config.postgres.query_timeout.value_or(mode_preset(config.manager.mode).query_deadline);
     for (ConnectionMode access : kAllConnectionModes) {
         ModePool& slot = pools_[index(access)];
@@ -43,16 +96,21 @@ EndpointPools::EndpointPools(const Config& config, const Endpoint& endpoint, con
             .mode = access,
             .endpoint = endpoint.to_string(),
             .query_timeout = query_timeout,
-            .read_only_by_transaction = access == ConnectionMode::ReadOnly && config.postgres.unnamed_statements_only});
+            .read_only_by_transaction = access == ConnectionMode::ReadOnly && config.postgres.unnamed_statements_only,
+            .generation = std::shared_ptr<const std::atomic<std::uint64_t>>(link_, &link_->generation),
+            .on_error = [weak = link_->events, host = link_->index, access](const Error& e) {
+                if (auto events = weak.lock()) events->on_lease_error(host, e, access);
+            }});
         pg::SessionFlavor flavor{.application_name = application_name,
                                  .read_only = access == ConnectionMode::ReadOnly,
                                  .role = role_for(config.postgres, access)};
         const PgOptions pg_options = config.postgres;
         const pg::ResetPolicy reset{.discard_all = config.pool.reset_with_discard_all};
-        auto factory = [pg_options, endpoint, flavor, reset](Deadline deadline) -> std::unique_ptr<pool::PooledResource> {
-            auto conn = pg::connect_blocking(pg::make_connect_spec(pg_options, endpoint, flavor, deadline), deadline);
-            conn.set_statement_cache_capacity(pg_options.unnamed_statements_only ? 0 : kStatementCacheCapacity);
-            return std::make_unique<pg::PgPooledConnection>(std::move(conn), reset);
+        auto factory = [pg_options, link = link_, flavor, reset,
+                        access](Deadline deadline) -> std::unique_ptr<pool::PooledResource> {
+            auto conn = connect_checked(pg_options, *link, flavor, access, deadline);
+            conn->set_statement_cache_capacity(pg_options.unnamed_statements_only ? 0 : kStatementCacheCapacity);
+            return std::make_unique<pg::PgPooledConnection>(std::move(*conn), reset);
         };
         slot.pool = std::make_unique<pool::BlockingPool>(pool::BlockingPoolSetup{
             .options = pool_options_for(config, access),
@@ -61,6 +119,10 @@ EndpointPools::EndpointPools(const Config& config, const Endpoint& endpoint, con
             .observer = &leak_logger(),
         });
     }
+}
+
+void EndpointPools::set_generation(std::uint64_t generation) {
+    for (auto& p : pools_) p.pool->set_generation(generation);
 }
 
 }  // namespace ucm

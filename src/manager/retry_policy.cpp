@@ -7,7 +7,11 @@ namespace ucm {
 
 bool retriable_in_transaction(const Error& error) noexcept {
     if (error.code() == Errc::in_doubt) return false;
-    return error.sqlstate() == "40001" || error.sqlstate() == "40P01";
+    if (error.sqlstate() == "40001" || error.sqlstate() == "40P01") return true;
+    // The connection failed before COMMIT was sent (COMMIT itself would be InDoubt), or the
+    // endpoint changed role under the lease: nothing was committed, so the rerun is safe and goes
+    // to whatever the topology now says is the primary.
+    return error.code() == Errc::connection_failed && error.retriable();
 }
 
 std::chrono::milliseconds retry_backoff(const RetryPolicy& policy, int attempt) {

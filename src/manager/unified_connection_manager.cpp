@@ -6,15 +6,20 @@
 #include "manager/manager_pools.hpp"
 #include "pg/conninfo.hpp"
 #include "pg/pg_wait_poll.hpp"
+#include "pg/router.hpp"
+#include "pg/topology.hpp"
 
 #include <ucm/core/config_load.hpp>
 #include <ucm/core/config_validate.hpp>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <exception>
 
 namespace ucm {
 namespace {
@@ -53,11 +58,24 @@ public:
           allowed(config.manager.allowed_access.value_or(mode_preset(config.manager.mode).allowed_access)),
           owner_pid(::getpid()),
           owner_fork_generation(fork_generation()),
-          primary(config, config.postgres.hosts.at(0), application_name) {
+          policy{.read_policy = config.postgres.read_policy,
+                 .fallback = config.postgres.read_only_fallback,
+                 .max_lag_time = config.postgres.max_replication_lag,
+                 .max_lag_bytes = config.postgres.max_replication_lag_bytes},
+          topology(pg::Topology::create({.options = config.postgres,
+                                         .health = config.health,
+                                         .breaker = config.breaker,
+                                         .application_name = application_name,
+                                         .on_role_change = [this](std::size_t host, std::uint64_t generation) {
+                                             on_role_change(host, generation);
+                                         }})) {
+        for (const auto& link : topology->hosts()) {
+            pools.push_back(std::make_unique<EndpointPools>(config, link, application_name));
+        }
+        topology->start();
+        keep_primary_warm();
         check_max_connections();
-        upkeep.start(kUpkeepInterval, [this] {
-            for (const auto& p : primary.all()) p.pool->maintain();
-        });
+        upkeep.start(kUpkeepInterval, [this] { upkeep_round(); });
     }
     ~Impl() { shutdown(std::chrono::milliseconds{0}); }
 
@@ -67,55 +85,165 @@ public:
                                                    "fork(): create a new manager in the child",
                                                    config.manager.id, owner_pid)});
         }
-        if (shut_down.load(std::memory_order_acquire)) {
-            throw ShutDown({.message = fmt::format("manager '{}' is shut down", config.manager.id)});
-        }
+        check_open();
         if (!allowed.contains(mode)) {
             throw AccessDenied({.message = fmt::format("{} access is not allowed for manager '{}' in mode {} "
                                                        "(allowed: {})",
                                                        to_string(mode), config.manager.id,
                                                        to_string(config.manager.mode), to_string(allowed))});
         }
-        ModePool& p = primary.for_mode(mode);
-        return pg::Connection(p.pool->acquire(site), p.context);
+        const Deadline deadline = deadline_after(config.pool.acquire_timeout);
+        std::vector<std::size_t> failed;  // hosts whose connect failed during this acquire (reads)
+        std::exception_ptr last_failure;
+        for (;;) {
+            check_open();
+            auto snap = topology->snapshot();
+            for (std::size_t h : failed) snap.views[h].role = pg::HostRole::Unknown;
+            std::size_t cursor = cursor_.fetch_add(1, std::memory_order_relaxed);
+            const auto decision = pg::route(mode, snap.views, policy, cursor);
+            switch (decision.kind) {
+                case pg::RouteDecision::Kind::Host: {
+                    const std::size_t h = decision.host;
+                    const auto generation = pools[h]->link().generation.load(std::memory_order_acquire);
+                    ModePool& p = pools[h]->for_mode(mode);
+                    try {
+                        return pg::Connection(p.pool->acquire_until(deadline, site), p.context, generation);
+                    } catch (const Error& e) {
+                        if (e.code() != Errc::connection_failed && e.code() != Errc::deadline_exceeded) throw;
+                        // The connect told the topology; writes wait for rediscovery, reads try
+                        // another host once, else report this failure.
+                        if (mode == ConnectionMode::ReadOnly) {
+                            failed.push_back(h);
+                            last_failure = std::current_exception();
+                        }
+                    }
+                    break;
+                }
+                case pg::RouteDecision::Kind::WaitForPrimary:
+                    if (snap.auth_failure) throw AuthFailed({.message = *snap.auth_failure, .retriable = false});
+                    if (!topology->wait_for_change(snap.version, deadline) && SteadyClock::now() >= deadline) {
+                        throw NoPrimary({.message = no_primary_message(mode)});
+                    }
+                    break;
+                case pg::RouteDecision::Kind::CircuitOpen:
+                    // Raised only once the topology is settled: during a rediscovery, wait.
+                    if (snap.settled || SteadyClock::now() >= deadline) {
+                        throw CircuitOpen({.message = circuit_open_message(mode)});
+                    }
+                    topology->wait_for_change(snap.version, deadline);
+                    break;
+                case pg::RouteDecision::Kind::NoCandidate:
+                    if (last_failure) std::rethrow_exception(last_failure);
+                    if (snap.settled || SteadyClock::now() >= deadline) {
+                        throw ConnectionFailed({.message = no_standby_message(), .retriable = true});
+                    }
+                    topology->wait_for_change(snap.version, deadline);
+                    break;
+            }
+        }
     }
 
     bool shutdown(std::chrono::milliseconds wait) {
         shut_down.store(true, std::memory_order_release);
         upkeep.stop();
+        topology->stop();
         // One deadline for all pools: each waits only for what is left of `wait`.
         const auto deadline = SteadyClock::now() + wait;
         bool all_back = true;
-        for (const auto& p : primary.all()) {
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(remaining(deadline));
-            all_back = p.pool->shutdown(left) && all_back;
+        for (const auto& endpoint : pools) {
+            for (const auto& p : endpoint->all()) {
+                const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(remaining(deadline));
+                all_back = p.pool->shutdown(left) && all_back;
+            }
         }
         return all_back;
     }
 
-    std::vector<PoolHealth> pool_health() const {
+    std::vector<PoolHealth> pool_health(std::size_t host) const {
         std::vector<PoolHealth> out;
-        for (const auto& p : primary.all()) {
+        for (const auto& p : pools[host]->all()) {
             out.push_back({.access = p.access, .stats = p.pool->stats(), .long_holders = p.pool->long_holders()});
         }
         return out;
     }
 
-    EndpointHealth probe() const {
-        EndpointHealth h{.endpoint = primary.endpoint().to_string(), .role = "unknown"};
-        try {
-            const auto deadline = deadline_after(config.postgres.connect_timeout);
-            auto conn = open_direct(config, primary.endpoint(), application_name + "/health", deadline);
-            const auto started = SteadyClock::now();
-            auto r = pg::exec_simple_blocking(conn, "SELECT pg_is_in_recovery()", deadline);
-            h.rtt = std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - started);
-            h.role = r[0].get<bool>(0) ? "standby" : "primary";
-            h.reachable = true;
-        } catch (const Error& e) {
-            h.error = e.what();
+    std::vector<EndpointHealth> endpoints() const {
+        const auto statuses = topology->status();
+        const auto now = SteadyClock::now();
+        std::vector<EndpointHealth> out;
+        for (std::size_t i = 0; i < statuses.size(); ++i) {
+            const auto& st = statuses[i];
+            EndpointHealth e{.endpoint = pools[i]->link().name,
+                             .role = role_name(st.view.role),
+                             .reachable = st.view.reachable,
+                             .writable = st.view.writable,
+                             .write_target = st.chosen_primary,
+                             .timeline = st.view.timeline,
+                             .rtt = st.view.rtt,
+                             .lag_bytes = st.view.lag_bytes,
+                             .lag = st.view.lag_time,
+                             .breaker = to_string(st.breaker),
+                             .generation = st.generation,
+                             .error = st.error,
+                             .pools = pool_health(i)};
+            if (st.breaker == BreakerState::Open) {
+                e.breaker_retry_in = std::chrono::ceil<std::chrono::milliseconds>(std::max(st.retry_at - now,
+                                                                                            SteadyClock::duration{}));
+            }
+            out.push_back(std::move(e));
         }
-        h.pools = pool_health();
-        return h;
+        return out;
+    }
+
+    HealthReport report() const {
+        HealthReport r;
+        r.endpoints = endpoints();
+        auto degrade = [&](std::string why) {
+            if (r.status == HealthStatus::Healthy) r.status = HealthStatus::Degraded;
+            r.reasons.push_back(std::move(why));
+        };
+        const auto target = std::find_if(r.endpoints.begin(), r.endpoints.end(),
+                                         [](const EndpointHealth& e) { return e.write_target; });
+        if (target == r.endpoints.end()) {
+            r.status = HealthStatus::Unhealthy;
+            r.reasons.push_back("no writable primary is known");
+        }
+        if (topology->split_brain()) {
+            std::vector<std::string> claimants;
+            for (const auto& e : r.endpoints) {
+                if (e.reachable && e.role == "primary" && e.writable) {
+                    claimants.push_back(fmt::format("{} (timeline {})", e.endpoint, e.timeline));
+                }
+            }
+            degrade(fmt::format("split brain: {} accept writes; writes go only to {}", fmt::join(claimants, " and "),
+                                target != r.endpoints.end() ? target->endpoint : std::string("none")));
+        }
+        for (const auto& e : r.endpoints) {
+            if (!e.reachable) degrade(fmt::format("{} ({}) unreachable: {}", e.endpoint, e.role, e.error));
+            if (e.breaker == "open" || e.breaker == "forced_open") {
+                degrade(fmt::format("{}: circuit breaker {}", e.endpoint, e.breaker));
+            }
+            if (e.reachable && e.role == "standby") {
+                pg::HostView v{.role = pg::HostRole::Standby, .lag_bytes = e.lag_bytes, .lag_time = e.lag};
+                if (!pg::within_lag(v, policy)) {
+                    degrade(fmt::format("{}: standby beyond the lag limit ({} bytes, {} ms behind)", e.endpoint,
+                                        e.lag_bytes.value_or(0), e.lag ? e.lag->count() : -1));
+                }
+            }
+            for (const auto& p : e.pools) {
+                if (!p.long_holders.empty()) {
+                    degrade(fmt::format("{}: {} lease(s) of the {} pool held past leak_threshold", e.endpoint,
+                                        p.long_holders.size(), to_string(p.access)));
+                }
+            }
+        }
+        return r;
+    }
+
+    HealthReport health_check() {
+        check_open();
+        topology->refresh_now(deadline_after(config.health.probe_timeout));
+        return report();
     }
 
     Config config;
@@ -123,11 +251,103 @@ public:
     AccessSet allowed;
     pid_t owner_pid;
     std::uint64_t owner_fork_generation;
+    pg::RoutePolicy policy;
     std::atomic<bool> shut_down{false};
-    EndpointPools primary;
+    std::shared_ptr<pg::Topology> topology;
+    std::vector<std::unique_ptr<EndpointPools>> pools;
     PeriodicTask upkeep;  // declared last: stopped first, before the pools it maintains go away
 
 private:
+    void check_open() const {
+        if (shut_down.load(std::memory_order_acquire)) {
+            throw ShutDown({.message = fmt::format("manager '{}' is shut down", config.manager.id)});
+        }
+    }
+
+    static std::string role_name(pg::HostRole role) {
+        switch (role) {
+            case pg::HostRole::Primary: return "primary";
+            case pg::HostRole::Standby: return "standby";
+            case pg::HostRole::Unknown: break;
+        }
+        return "unknown";
+    }
+
+    std::string hosts_summary() const {
+        std::vector<std::string> parts;
+        for (const auto& e : endpoints()) {
+            std::string part = fmt::format("{} {}", e.endpoint, e.reachable ? e.role : "unreachable");
+            if (e.role == "primary" && !e.writable && e.reachable) part += " (read-only)";
+            if (!e.reachable && !e.error.empty()) part += fmt::format(" ({})", e.error);
+            if (e.breaker != "closed" && e.breaker != "disabled") part += fmt::format(", breaker {}", e.breaker);
+            parts.push_back(std::move(part));
+        }
+        return fmt::format("{}", fmt::join(parts, "; "));
+    }
+
+    std::string no_primary_message(ConnectionMode mode) const {
+        return fmt::format("no writable primary for a {} connection within {} ms: {}", to_string(mode),
+                           config.pool.acquire_timeout.count(), hosts_summary());
+    }
+
+    std::string circuit_open_message(ConnectionMode mode) const {
+        std::vector<std::string> open;
+        for (const auto& e : endpoints()) {
+            if (e.breaker == "open") {
+                open.push_back(fmt::format("{} (next trial in {} ms)", e.endpoint,
+                                           e.breaker_retry_in.value_or(std::chrono::milliseconds{0}).count()));
+            } else if (e.breaker == "half_open" || e.breaker == "forced_open") {
+                open.push_back(fmt::format("{} ({})", e.endpoint, e.breaker));
+            }
+        }
+        return fmt::format("every candidate endpoint for a {} connection has its circuit breaker open: {}",
+                           to_string(mode), fmt::join(open, ", "));
+    }
+
+    std::string no_standby_message() const {
+        return fmt::format("no standby qualifies for reads (postgres.read_only_fallback = forbid; lag limits {} / {} "
+                           "bytes): {}",
+                           policy.max_lag_time ? fmt::format("{} ms", policy.max_lag_time->count()) : "none",
+                           policy.max_lag_bytes ? fmt::format("{}", *policy.max_lag_bytes) : "none",
+                           hosts_summary());
+    }
+
+    // Called by the topology after a role change, from its thread.
+    void on_role_change(std::size_t host, std::uint64_t generation) {
+        if (host < pools.size()) pools[host]->set_generation(generation);
+        keep_primary_warm();
+    }
+
+    // Only the primary's read-write pool is kept warm (min_idle): a standby would refuse its
+    // connections, and a demoted primary's are about to be useless.
+    void keep_primary_warm() {
+        const auto statuses = topology->status();
+        for (std::size_t i = 0; i < pools.size() && i < statuses.size(); ++i) {
+            pools[i]->for_mode(ConnectionMode::ReadWrite)
+                .pool->set_min_idle(statuses[i].chosen_primary ? config.pool.min_idle : 0);
+        }
+    }
+
+    void upkeep_round() {
+        keep_primary_warm();
+        for (const auto& endpoint : pools) {
+            for (const auto& p : endpoint->all()) p.pool->maintain();
+        }
+        // The background health monitor: every health.interval, log when the verdict changes.
+        const auto now = SteadyClock::now();
+        if (now < next_health_) return;
+        next_health_ = now + config.health.interval;
+        const auto r = report();
+        if (r.status != last_status_) {
+            if (r.status == HealthStatus::Healthy) {
+                log().info("manager '{}' is healthy again", config.manager.id);
+            } else {
+                log().warn("manager '{}' is {}: {}", config.manager.id, to_string(r.status), fmt::join(r.reasons, "; "));
+            }
+            last_status_ = r.status;
+        }
+    }
+
     void check_max_connections() {
         std::size_t possible = 0;
         for (ConnectionMode access : kAllConnectionModes) {
@@ -135,25 +355,35 @@ private:
             const auto o = pool_options_for(config, access);
             possible += o.size + o.max_overflow;
         }
+        const auto statuses = topology->status();
+        const auto primary = std::find_if(statuses.begin(), statuses.end(),
+                                          [](const pg::HostStatus& s) { return s.chosen_primary; });
+        const Endpoint& endpoint =
+            pools[primary != statuses.end() ? static_cast<std::size_t>(primary - statuses.begin()) : 0]->endpoint();
         try {
             const auto deadline = deadline_after(config.postgres.connect_timeout);
-            auto conn = open_direct(config, primary.endpoint(), application_name, deadline);
+            auto conn = open_direct(config, endpoint, application_name, deadline);
             auto r = pg::exec_simple_blocking(conn, "SHOW max_connections", deadline);
             const auto max = std::stoull(r[0].get<std::string>(0));
             if (possible <= max) return;
             const std::string problem = fmt::format(
                 "the pools of manager '{}' may open {} connections to {}, above its max_connections ({})",
-                config.manager.id, possible, primary.endpoint().to_string(), max);
+                config.manager.id, possible, endpoint.to_string(), max);
             if (config.manager.refuse_over_max_connections) {
                 throw ConfigInvalid("manager.refuse_over_max_connections", problem);
             }
             log().warn("{}", problem);
         } catch (const ConfigInvalid&) {
+            shutdown(std::chrono::milliseconds{0});
             throw;
         } catch (const std::exception& e) {
-            log().warn("could not check max_connections of {}: {}", primary.endpoint().to_string(), e.what());
+            log().warn("could not check max_connections of {}: {}", endpoint.to_string(), e.what());
         }
     }
+
+    std::atomic<std::size_t> cursor_{0};
+    SteadyClock::time_point next_health_{};
+    HealthStatus last_status_ = HealthStatus::Healthy;
 };
 
 UnifiedConnectionManager::UnifiedConnectionManager(Config config)
@@ -166,37 +396,14 @@ pg::Connection UnifiedConnectionManager::do_connection(ConnectionMode mode, std:
 }
 
 ConnectionInfo UnifiedConnectionManager::connection_info() const {
-    ConnectionInfo info{.mode = impl_->config.manager.mode,
-                        .id = impl_->config.manager.id,
-                        .application_name = impl_->application_name,
-                        .allowed_access = impl_->allowed};
-    info.endpoints.push_back({.endpoint = impl_->primary.endpoint().to_string(),
-                              .role = "primary",
-                              .reachable = true,
-                              .pools = impl_->pool_health()});
-    return info;
+    return {.mode = impl_->config.manager.mode,
+            .id = impl_->config.manager.id,
+            .application_name = impl_->application_name,
+            .allowed_access = impl_->allowed,
+            .endpoints = impl_->endpoints()};
 }
 
-HealthReport UnifiedConnectionManager::health_check() {
-    HealthReport report;
-    report.endpoints.push_back(impl_->probe());
-    const auto& primary = report.endpoints.front();
-    if (!primary.reachable) {
-        report.status = HealthStatus::Unhealthy;
-        report.reasons.push_back(fmt::format("primary {} unreachable: {}", primary.endpoint, primary.error));
-    } else if (primary.role != "primary") {
-        report.status = HealthStatus::Unhealthy;
-        report.reasons.push_back(fmt::format("{} is a standby; no writable primary", primary.endpoint));
-    }
-    for (const auto& p : primary.pools) {
-        if (!p.long_holders.empty()) {
-            if (report.status == HealthStatus::Healthy) report.status = HealthStatus::Degraded;
-            report.reasons.push_back(fmt::format("{} lease(s) of the {} pool held past leak_threshold",
-                                                 p.long_holders.size(), to_string(p.access)));
-        }
-    }
-    return report;
-}
+HealthReport UnifiedConnectionManager::health_check() { return impl_->health_check(); }
 
 bool UnifiedConnectionManager::shutdown(std::chrono::milliseconds wait) { return impl_->shutdown(wait); }
 

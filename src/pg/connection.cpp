@@ -32,8 +32,30 @@ bool outcome_unknown(const Error& e) {
 
 }  // namespace
 
-Connection::Connection(pool::Lease lease, std::shared_ptr<const LeaseContext> context) noexcept
-    : lease_(std::move(lease)), context_(std::move(context)) {}
+Connection::Connection(pool::Lease lease, std::shared_ptr<const LeaseContext> context,
+                       std::uint64_t generation) noexcept
+    : lease_(std::move(lease)), context_(std::move(context)), generation_(generation) {}
+
+void Connection::check_generation() {
+    if (!context_->generation || context_->generation->load(std::memory_order_acquire) == generation_) return;
+    lease_.mark_broken();
+    throw ConnectionFailed({.message = fmt::format("{} changed role since this connection was leased; nothing was "
+                                                   "sent; retry on a new connection",
+                                                   context_->endpoint),
+                            .retriable = true,
+                            .poisons_connection = true,
+                            .endpoint = context_->endpoint});
+}
+
+Result Connection::run(std::string_view sql, std::span<const Param> params, Deadline deadline, bool simple,
+                       Kind kind) {
+    try {
+        return run_checked(sql, params, deadline, simple, kind);
+    } catch (const Error& e) {
+        if (context_ && context_->on_error) context_->on_error(e);
+        throw;
+    }
+}
 
 Result Connection::execute_params(std::string_view sql, std::span<const Param> params, Deadline deadline) {
     return run(sql, params, deadline, false, Kind::statement);
@@ -47,25 +69,26 @@ int Connection::backend_pid() const {
     return lease_ ? lease_.as<PgPooledConnection>().connection().backend_pid() : 0;
 }
 
-Result Connection::run(std::string_view sql, std::span<const Param> params, Deadline deadline, bool simple,
-                       Kind kind) {
+Result Connection::run_checked(std::string_view sql, std::span<const Param> params, Deadline deadline,
+                               bool simple, Kind kind) {
     if (!lease_) {
         throw ConnectionFailed({.message = "this Connection holds no lease (moved from or released)",
                                 .retriable = false});
     }
+    check_generation();
     PgConnection& conn = lease_.as<PgPooledConnection>().connection();
     const bool commit_like = kind == Kind::commit || is_commit_sql(sql);
     const bool autocommit = conn.tx_status() == PgConnection::TxStatus::idle;
     if (autocommit && kind == Kind::statement && context_->read_only_by_transaction && !commit_like) {
-        run("BEGIN READ ONLY", {}, deadline, true, Kind::begin_or_rollback);
+        run_checked("BEGIN READ ONLY", {}, deadline, true, Kind::begin_or_rollback);
         try {
-            Result result = run(sql, params, deadline, simple, Kind::statement);
-            run("COMMIT", {}, deadline, true, Kind::begin_or_rollback);
+            Result result = run_checked(sql, params, deadline, simple, Kind::statement);
+            run_checked("COMMIT", {}, deadline, true, Kind::begin_or_rollback);
             return result;
         } catch (const Error&) {
             if (!lease_.broken()) {  // leave the lease as it was: outside any transaction
                 try {
-                    run("ROLLBACK", {}, deadline, true, Kind::begin_or_rollback);
+                    run_checked("ROLLBACK", {}, deadline, true, Kind::begin_or_rollback);
                 } catch (const Error&) {
                     lease_.mark_broken();
                 }

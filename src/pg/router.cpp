@@ -82,6 +82,18 @@ RouteDecision route(ConnectionMode mode, std::span<const HostView> hosts, const 
             return decision;
         }
         if (primary.any) blocked_by_breaker = true;
+    } else {
+        for (std::size_t i = 0; i < hosts.size(); ++i) {
+            const auto& h = hosts[i];
+            if (h.reachable || h.role != HostRole::Standby) continue;
+            if (!h.breaker_permits) {
+                blocked_by_breaker = true;
+                continue;
+            }
+            decision.kind = RouteDecision::Kind::Host;
+            decision.host = i;
+            return decision;
+        }
     }
     decision.kind = blocked_by_breaker ? RouteDecision::Kind::CircuitOpen
                     : policy.fallback == ReadOnlyFallback::Allow ? RouteDecision::Kind::WaitForPrimary

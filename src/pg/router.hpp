@@ -18,7 +18,7 @@ enum class HostRole : std::uint8_t { Unknown, Primary, Standby };
 /// One host as the last probe saw it.
 struct HostView {
     HostRole role = HostRole::Unknown;
-    bool reachable = false;
+    bool reachable = false;           ///< the last probe (or connect) got through; the role is the last one known
     bool writable = false;            ///< primary and not transaction_read_only (a fenced primary is not)
     std::int64_t timeline = 0;        ///< from pg_walfile_name; higher wins a split brain
     std::optional<std::chrono::microseconds> rtt{};
@@ -26,8 +26,6 @@ struct HostView {
     std::optional<std::chrono::milliseconds> lag_time{};  ///< standbys: replay delay
     bool breaker_permits = true;      ///< false while its circuit breaker is open
 };
-
-enum class ReadPolicy : std::uint8_t { RoundRobin, Nearest };
 
 struct RoutePolicy {
     ReadPolicy read_policy = ReadPolicy::RoundRobin;
@@ -50,8 +48,10 @@ struct RouteDecision {
 };
 
 /// Chooses a host for `mode`. ReadWrite and Admin go to the writable primary (the highest timeline
-/// if several claim it); ReadOnly to a standby within the lag limits by the policy, else to the
-/// primary if fallback is allowed. `cursor` advances for round robin.
+/// if several claim it); ReadOnly to a reachable standby within the lag limits by the policy, else
+/// to the primary if fallback is allowed, else (fallback forbidden) to a standby the last probe
+/// could not reach whose breaker still permits: its failures are what open that breaker.
+/// `cursor` advances for round robin.
 RouteDecision route(ConnectionMode mode, std::span<const HostView> hosts, const RoutePolicy& policy,
                     std::size_t& cursor);
 

@@ -28,8 +28,9 @@ const char* const kTopologyProbeSql =
 namespace {
 
 struct Probe {
-    std::unique_ptr<PgConnection> conn;
+    ProbeSlot* slot = nullptr;
     enum class Phase : std::uint8_t { connecting, querying, done } phase = Phase::connecting;
+    bool reused = false;  // a kept connection: on failure, one fresh connect in the same round
     IoWait wait = IoWait::none;
     SteadyClock::time_point query_started{};
 };
@@ -50,51 +51,120 @@ void read_row(const Result& r, ProbeResult& out) {
         }
     }
     out.view.reachable = true;
+    out.error.clear();
+}
+
+void record_error(ProbeResult& out, const std::exception& e) {
+    out.error = e.what();
+    if (const auto* error = dynamic_cast<const Error*>(&e)) out.error_code = error->code();
+}
+
+void send_probe(Probe& p) {
+    p.slot->conn->send_simple(kTopologyProbeSql);
+    p.phase = Probe::Phase::querying;
+    p.query_started = SteadyClock::now();
+}
+
+void start_fresh(Probe& p, const ConnectSpec& spec) {
+    p.slot->conn = std::make_unique<PgConnection>(PgConnection::start(spec));
+    p.reused = false;
+    p.phase = Probe::Phase::connecting;
 }
 
 // Advances one probe as far as it goes without blocking.
-void advance(Probe& p, ProbeResult& out) {
-    try {
-        if (p.phase == Probe::Phase::connecting) {
-            p.wait = p.conn->connect_step();
+void advance(Probe& p, ProbeResult& out, const ConnectSpec& spec) {
+    for (;;) {
+        try {
+            if (p.phase == Probe::Phase::connecting) {
+                p.wait = p.slot->conn->connect_step();
+                if (p.wait != IoWait::none) return;
+                send_probe(p);
+            }
+            p.wait = p.slot->conn->query_step();
             if (p.wait != IoWait::none) return;
-            p.conn->send_simple(kTopologyProbeSql);
-            p.phase = Probe::Phase::querying;
-            p.query_started = SteadyClock::now();
+            out.view.rtt =
+                std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - p.query_started);
+            read_row(p.slot->conn->take_result(), out);
+            p.phase = Probe::Phase::done;
+            return;
+        } catch (const std::exception& e) {
+            p.slot->conn.reset();
+            if (!p.reused) {
+                record_error(out, e);
+                p.phase = Probe::Phase::done;
+                return;
+            }
+            try {
+                start_fresh(p, spec);  // the kept connection broke; the host may be fine
+            } catch (const std::exception& again) {
+                record_error(out, again);
+                p.phase = Probe::Phase::done;
+                return;
+            }
         }
-        p.wait = p.conn->query_step();
-        if (p.wait != IoWait::none) return;
-        out.view.rtt = std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - p.query_started);
-        read_row(p.conn->take_result(), out);
-    } catch (const std::exception& e) {
-        out.error = e.what();
     }
-    p.phase = Probe::Phase::done;
-    p.conn.reset();
 }
 
 }  // namespace
 
 std::vector<ProbeResult> probe_topology(const PgOptions& options, const std::vector<Endpoint>& hosts,
-                                        const std::string& application_name, Deadline deadline) {
+                                        std::vector<ProbeSlot>& slots, const std::string& application_name,
+                                        Deadline deadline,
+                                        const std::function<void(std::size_t, const ProbeResult&)>& on_done) {
+    slots.resize(hosts.size());
     std::vector<ProbeResult> results(hosts.size());
     std::vector<Probe> probes(hosts.size());
+    std::vector<ConnectSpec> specs;
+    specs.reserve(hosts.size());
     for (std::size_t i = 0; i < hosts.size(); ++i) {
+        specs.push_back(make_connect_spec(
+            options, hosts[i], {.application_name = application_name, .role = options.roles.read_write}, deadline));
+        Probe& p = probes[i];
+        p.slot = &slots[i];
+        if (p.slot->skip) {
+            p.phase = Probe::Phase::done;
+            continue;
+        }
         try {
-            probes[i].conn = std::make_unique<PgConnection>(PgConnection::start(make_connect_spec(
-                options, hosts[i], {.application_name = application_name, .role = options.roles.read_write}, deadline)));
-            advance(probes[i], results[i]);
+            if (p.slot->conn && p.slot->conn->is_alive_and_idle()) {
+                p.reused = true;
+                send_probe(p);
+            } else {
+                start_fresh(p, specs[i]);
+            }
+            advance(p, results[i], specs[i]);
         } catch (const std::exception& e) {
-            results[i].error = e.what();
-            probes[i].phase = Probe::Phase::done;
+            p.slot->conn.reset();
+            if (p.reused) {
+                try {
+                    start_fresh(p, specs[i]);
+                    advance(p, results[i], specs[i]);
+                    continue;
+                } catch (const std::exception& again) {
+                    record_error(results[i], again);
+                }
+            } else {
+                record_error(results[i], e);
+            }
+            p.phase = Probe::Phase::done;
         }
     }
+    std::vector<bool> reported(hosts.size(), false);
+    auto report_done = [&] {
+        if (!on_done) return;
+        for (std::size_t i = 0; i < probes.size(); ++i) {
+            if (reported[i] || probes[i].phase != Probe::Phase::done || slots[i].skip) continue;
+            reported[i] = true;
+            on_done(i, results[i]);
+        }
+    };
     for (;;) {
+        report_done();
         std::vector<pollfd> fds;
         std::vector<std::size_t> owner;
         for (std::size_t i = 0; i < probes.size(); ++i) {
             if (probes[i].phase == Probe::Phase::done) continue;
-            fds.push_back({.fd = probes[i].conn->socket(), .events = poll_events(probes[i].wait), .revents = 0});
+            fds.push_back({.fd = slots[i].conn->socket(), .events = poll_events(probes[i].wait), .revents = 0});
             owner.push_back(i);
         }
         if (fds.empty()) break;
@@ -102,14 +172,15 @@ std::vector<ProbeResult> probe_topology(const PgOptions& options, const std::vec
         if (left <= 0) {
             for (std::size_t i : owner) {
                 results[i].error = hosts[i].to_string() + ": probe deadline exceeded";
-                probes[i].conn.reset();  // closing is enough: a probe never writes
+                slots[i].conn.reset();  // closing is enough: a probe never writes
                 probes[i].phase = Probe::Phase::done;
             }
+            report_done();
             break;
         }
         if (::poll(fds.data(), fds.size(), static_cast<int>(left)) < 0 && errno != EINTR) break;
         for (std::size_t k = 0; k < fds.size(); ++k) {
-            if (fds[k].revents != 0) advance(probes[owner[k]], results[owner[k]]);
+            if (fds[k].revents != 0) advance(probes[owner[k]], results[owner[k]], specs[owner[k]]);
         }
     }
     // Bytes behind: against the writable primary with the highest timeline.
@@ -126,6 +197,12 @@ std::vector<ProbeResult> probe_topology(const PgOptions& options, const std::vec
         r.view.lag_bytes = *primary_lsn > *r.wal_lsn ? *primary_lsn - *r.wal_lsn : 0;
     }
     return results;
+}
+
+std::vector<ProbeResult> probe_topology(const PgOptions& options, const std::vector<Endpoint>& hosts,
+                                        const std::string& application_name, Deadline deadline) {
+    std::vector<ProbeSlot> slots(hosts.size());
+    return probe_topology(options, hosts, slots, application_name, deadline);
 }
 
 }  // namespace ucm::pg

@@ -177,6 +177,11 @@ void BlockingPool::Impl::set_generation(std::optional<std::uint64_t> generation,
     finish(lk);
 }
 
+void BlockingPool::Impl::set_min_idle(std::size_t min_idle) {
+    Lock lk(mutex_);
+    core_.set_min_idle(min_idle);
+}
+
 bool BlockingPool::Impl::shutdown(std::chrono::milliseconds wait) {
     Actions actions;
     Lock lk(mutex_);
@@ -231,6 +236,7 @@ std::uint64_t BlockingPool::bump_generation() {
     return g;
 }
 
+void BlockingPool::set_min_idle(std::size_t min_idle) { impl_->set_min_idle(min_idle); }
 bool BlockingPool::shutdown(std::chrono::milliseconds wait) { return impl_->shutdown(wait); }
 PoolStats BlockingPool::stats() const { return impl_->stats(); }
 std::vector<LeakReport> BlockingPool::long_holders() const { return impl_->long_holders(); }

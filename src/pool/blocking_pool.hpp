@@ -69,6 +69,9 @@ class BlockingPool {
     void set_generation(std::uint64_t generation);
     /// set_generation(generation() + 1); returns the new generation.
     std::uint64_t bump_generation();
+    /// Changes min_idle (capped at size); the next maintain() opens up to it or lets extra
+    /// idle connections age out. For a router that keeps only the current primary warm.
+    void set_min_idle(std::size_t min_idle);
 
     /// New acquires fail with ShutDown, waiters are woken with it, idle connections close; then
     /// waits up to `wait` for leases to come back. True if everything was returned and closed.

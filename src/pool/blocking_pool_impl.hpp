@@ -83,6 +83,7 @@ class BlockingPool::Impl final : public LeaseOwner {
     void release_slot(std::uint32_t slot, PooledResource& resource, bool broken) noexcept override;
     void maintain();
     void set_generation(std::optional<std::uint64_t> generation, std::uint64_t* result);
+    void set_min_idle(std::size_t min_idle);
     bool shutdown(std::chrono::milliseconds wait);
     void abandon() noexcept;
 

@@ -57,7 +57,7 @@ ConnectResult BlockingPool::Impl::connect(SlotId slot, TimePoint deadline) {
         if (!result.ok) result.message = "the connection factory returned no connection";
     } catch (const Error& e) {
         result.message = e.what();
-        result.retriable = e.retriable();
+        result.retriable = e.retriable() && !core_.options().fail_fast_connect;
         result.code = e.code();
         if (!result.retriable) result.fatal = std::current_exception();
     } catch (const std::exception& e) {

@@ -23,6 +23,7 @@
 #include <ucm/pool/pool_options.hpp>
 #include <ucm/pool/pool_stats.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -82,6 +83,7 @@ class PoolCore {
     /// A role change: idle connections of older generations close now, leased ones on release,
     /// connects in flight when they complete.
     void set_generation(std::uint64_t generation, Actions& out) noexcept;
+    void set_min_idle(std::size_t min_idle) noexcept { options_.min_idle = std::min(min_idle, options_.size); }
     /// New requests fail with shut_down, queued ones now; idle connections close now, leased ones
     /// on release.
     void shutdown(Actions& out) noexcept;

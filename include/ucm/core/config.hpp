@@ -6,6 +6,7 @@
 #include <ucm/core/pool_options.hpp>
 #include <ucm/core/redis_options.hpp>
 #include <ucm/export.hpp>
+#include <ucm/resilience/breaker_options.hpp>
 
 #include <chrono>
 #include <optional>
@@ -41,6 +42,8 @@ struct Config {
     PgOptions postgres{};
     std::optional<RedisOptions> redis{};  ///< unset: no Redis
     HealthOptions health{};
+    /// The circuit breaker of every endpoint (TOML table `[breaker]`).
+    BreakerOptions breaker{};
 
     bool operator==(const Config&) const = default;
 };

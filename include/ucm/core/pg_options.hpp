@@ -23,10 +23,16 @@ enum class SslMode { Disable, Allow, Prefer, Require, VerifyCa, VerifyFull };
 /// Whether a ReadOnly lease may be served by the primary when no standby qualifies.
 enum class ReadOnlyFallback { Allow, Forbid };
 
+/// How a ReadOnly lease picks among the standbys that qualify: in turn, or the one with the
+/// smallest round-trip time of the last probe.
+enum class ReadPolicy { RoundRobin, Nearest };
+
 /// libpq's spelling: "disable", "allow", "prefer", "require", "verify-ca", "verify-full".
 [[nodiscard]] UCM_EXPORT std::string_view to_string(SslMode mode) noexcept;
 /// "allow" or "forbid".
 [[nodiscard]] UCM_EXPORT std::string_view to_string(ReadOnlyFallback fallback) noexcept;
+/// "round_robin" or "nearest".
+[[nodiscard]] UCM_EXPORT std::string_view to_string(ReadPolicy policy) noexcept;
 
 /// Credentials of the PostgreSQL login role used for one ConnectionMode (TOML table
 /// `[postgres.roles.read_only]` and so on). Real privilege separation is a role per mode (DESIGN).
@@ -84,6 +90,8 @@ struct PgOptions {
     bool unnamed_statements_only = false;
     /// Whether ReadOnly leases may fall back to the primary when no standby is within the lag limit.
     ReadOnlyFallback read_only_fallback = ReadOnlyFallback::Allow;
+    /// How reads choose among qualifying standbys.
+    ReadPolicy read_policy = ReadPolicy::RoundRobin;
     /// A standby further behind than this in time serves no reads; >= 0. Unset: no time limit.
     std::optional<std::chrono::milliseconds> max_replication_lag{std::chrono::seconds{30}};
     /// A standby further behind than this in WAL bytes serves no reads. Unset: no byte limit.

@@ -26,9 +26,17 @@ struct PoolHealth {
 /// One server as the last probe saw it.
 struct EndpointHealth {
     std::string endpoint{};        ///< "host:port"
-    std::string role{};            ///< "primary", "standby" or "unknown"
-    bool reachable = false;        ///< the probe connected and got an answer
+    std::string role{};            ///< "primary", "standby" or "unknown" (the last role seen)
+    bool reachable = false;        ///< the last probe connected and got an answer
+    bool writable = false;         ///< a primary that is not read-only
+    bool write_target = false;     ///< the primary writes go to
+    std::int64_t timeline = 0;     ///< 0 when unknown
     std::optional<std::chrono::microseconds> rtt{};  ///< round trip of the probe query
+    std::optional<std::uint64_t> lag_bytes{};         ///< standbys: WAL bytes behind the primary
+    std::optional<std::chrono::milliseconds> lag{};   ///< standbys: replay delay (0 when caught up)
+    std::string breaker{};         ///< "closed", "open", "half_open", "forced_open" or "disabled"
+    std::optional<std::chrono::milliseconds> breaker_retry_in{};  ///< open: time until the next trial
+    std::uint64_t generation = 0;  ///< bumped on every role change
     std::string error{};           ///< why it is unreachable; never a secret
     std::vector<PoolHealth> pools{};
 };

@@ -18,7 +18,8 @@ struct RetryPolicy {
     bool operator==(const RetryPolicy&) const = default;
 };
 
-/// Whether an error thrown inside the transaction (by a statement or by commit) allows a rerun.
+/// Whether an error thrown inside the transaction (by a statement or by commit) allows a rerun:
+/// serialization failures, deadlocks, and retriable connection failures (never InDoubt).
 [[nodiscard]] UCM_EXPORT bool retriable_in_transaction(const Error& error) noexcept;
 
 /// The wait before attempt `attempt` (2, 3, ...): doubling from initial_backoff, capped, with full

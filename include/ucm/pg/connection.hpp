@@ -1,14 +1,17 @@
 #pragma once
 
 #include <ucm/core/deadline.hpp>
+#include <ucm/core/error.hpp>
 #include <ucm/core/modes.hpp>
 #include <ucm/export.hpp>
 #include <ucm/pg/param.hpp>
 #include <ucm/pg/result.hpp>
 #include <ucm/pool/lease.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -24,6 +27,12 @@ struct LeaseContext {
     /// Wrap each autocommit statement in BEGIN READ ONLY ... COMMIT: read-only leases behind
     /// PgBouncer, which rejects the read-only startup option (two more round trips per statement).
     bool read_only_by_transaction = false;
+    /// The endpoint's generation, bumped when it changes role; a lease taken in an older one
+    /// refuses to send (retriably) and is closed on release. Null: no check.
+    std::shared_ptr<const std::atomic<std::uint64_t>> generation{};
+    /// Told of every error on a lease of this pool (the topology reacts to broken sockets,
+    /// shutdowns and 25006). Must not throw.
+    std::function<void(const Error&)> on_error{};
 };
 
 /// One pooled PostgreSQL connection on loan (RAII): returned to its pool when destroyed.
@@ -47,8 +56,9 @@ struct LeaseContext {
 class UCM_EXPORT Connection {
 public:
     Connection() noexcept = default;
-    /// For the manager: wraps a lease of a PostgreSQL pool.
-    Connection(pool::Lease lease, std::shared_ptr<const LeaseContext> context) noexcept;
+    /// For the manager: wraps a lease of a PostgreSQL pool, taken in endpoint `generation`.
+    Connection(pool::Lease lease, std::shared_ptr<const LeaseContext> context,
+               std::uint64_t generation = 0) noexcept;
     Connection(Connection&&) noexcept = default;
     Connection& operator=(Connection&&) noexcept = default;
     ~Connection() = default;
@@ -82,9 +92,13 @@ private:
     friend class Session;
     enum class Kind : std::uint8_t { statement, commit, begin_or_rollback };
     Result run(std::string_view sql, std::span<const Param> params, Deadline deadline, bool simple, Kind kind);
+    Result run_checked(std::string_view sql, std::span<const Param> params, Deadline deadline, bool simple,
+                       Kind kind);
+    void check_generation();
 
     pool::Lease lease_;
     std::shared_ptr<const LeaseContext> context_;
+    std::uint64_t generation_ = 0;
 };
 
 }  // namespace ucm::pg

@@ -37,6 +37,10 @@ struct PoolOptions {
     /// After a failed connect, no new connect starts for this long, and only one at a time until a
     /// connect succeeds again, so a dead server sees a trickle and not a storm; >= 0.
     std::chrono::milliseconds connect_retry_interval{250};
+    /// A failed connect fails the acquire that asked for it at once, with the connect's own error,
+    /// instead of retrying until the acquire deadline: for a router above the pool that would
+    /// rather choose another endpoint or wait for rediscovery.
+    bool fail_fast_connect = false;
     /// Deadline of `PooledResource::reset()` at release (for PostgreSQL: the ROLLBACK); > 0.
     std::chrono::milliseconds reset_timeout{5'000};
     /// A connection idle this long is pinged at checkout; >= 0, and 0 pings at every checkout.
