@@ -35,7 +35,8 @@ std::string HealthReport::to_json() const {
         nlohmann::json ej{{"endpoint", e.endpoint},   {"role", e.role},
                           {"reachable", e.reachable}, {"writable", e.writable},
                           {"write_target", e.write_target}, {"timeline", e.timeline},
-                          {"breaker", e.breaker},     {"generation", e.generation}};
+                          {"breaker", e.breaker},     {"generation", e.generation},
+                          {"connect_attempts", e.connect_attempts}};
         if (e.rtt) ej["rtt_us"] = e.rtt->count();
         if (e.lag_bytes) ej["lag_bytes"] = *e.lag_bytes;
         if (e.lag) ej["lag_ms"] = e.lag->count();

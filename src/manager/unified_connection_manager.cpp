@@ -184,6 +184,7 @@ public:
                              .lag = st.view.lag_time,
                              .breaker = to_string(st.breaker),
                              .generation = st.generation,
+                             .connect_attempts = st.connect_attempts,
                              .error = st.error,
                              .pools = pool_health(i)};
             if (st.breaker == BreakerState::Open) {

@@ -126,6 +126,7 @@ void Topology::round() {
         {
             std::lock_guard lock(mutex_);
             apply(i, r, false);
+            hosts_[i].connect_attempts += r.connects;
             const auto took = SteadyClock::now() - started;
             if (r.view.reachable) {
                 hosts_[i].breaker.on_success(took, SteadyClock::now());
@@ -246,7 +247,8 @@ std::vector<HostStatus> Topology::status() const {
                        .breaker = h.breaker.state(),
                        .retry_at = h.breaker.retry_at(),
                        .generation = links_[i]->generation.load(std::memory_order_acquire),
-                       .chosen_primary = h.effective == Effective::Primary && h.view.reachable});
+                       .chosen_primary = h.effective == Effective::Primary && h.view.reachable,
+                       .connect_attempts = h.connect_attempts});
         out.back().view.breaker_permits = admits_requests(h.breaker.state());
     }
     return out;
@@ -294,6 +296,7 @@ void Topology::on_connect(std::size_t host, bool ok, std::chrono::nanoseconds to
     {
         std::lock_guard lock(mutex_);
         HostState& h = hosts_.at(host);
+        ++h.connect_attempts;
         // Half-open trials are the prober's: a request's outcome would spend a permit it never took.
         if (h.breaker.state() == BreakerState::Closed) {
             const auto now = SteadyClock::now();

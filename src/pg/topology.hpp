@@ -44,6 +44,7 @@ struct HostStatus {
     SteadyClock::time_point retry_at{};  ///< when an open breaker lets the next probe through
     std::uint64_t generation = 0;
     bool chosen_primary = false;       ///< the writable primary writes go to
+    std::uint64_t connect_attempts = 0;  ///< by the pools and the prober, since the start
 };
 
 /// Thread safety: safe to share; everything but start()/stop() may be called from any thread.
@@ -93,6 +94,7 @@ private:
         std::optional<Errc> error_code{};
         CircuitBreaker breaker;
         Effective effective = Effective::Unknown;
+        std::uint64_t connect_attempts = 0;
     };
 
     void run();

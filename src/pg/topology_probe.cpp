@@ -65,7 +65,8 @@ void send_probe(Probe& p) {
     p.query_started = SteadyClock::now();
 }
 
-void start_fresh(Probe& p, const ConnectSpec& spec) {
+void start_fresh(Probe& p, ProbeResult& out, const ConnectSpec& spec) {
+    ++out.connects;
     p.slot->conn = std::make_unique<PgConnection>(PgConnection::start(spec));
     p.reused = false;
     p.phase = Probe::Phase::connecting;
@@ -95,7 +96,7 @@ void advance(Probe& p, ProbeResult& out, const ConnectSpec& spec) {
                 return;
             }
             try {
-                start_fresh(p, spec);  // the kept connection broke; the host may be fine
+                start_fresh(p, out, spec);  // the kept connection broke; the host may be fine
             } catch (const std::exception& again) {
                 record_error(out, again);
                 p.phase = Probe::Phase::done;
@@ -130,14 +131,14 @@ std::vector<ProbeResult> probe_topology(const PgOptions& options, const std::vec
                 p.reused = true;
                 send_probe(p);
             } else {
-                start_fresh(p, specs[i]);
+                start_fresh(p, results[i], specs[i]);
             }
             advance(p, results[i], specs[i]);
         } catch (const std::exception& e) {
             p.slot->conn.reset();
             if (p.reused) {
                 try {
-                    start_fresh(p, specs[i]);
+                    start_fresh(p, results[i], specs[i]);
                     advance(p, results[i], specs[i]);
                     continue;
                 } catch (const std::exception& again) {

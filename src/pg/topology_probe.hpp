@@ -25,6 +25,7 @@ struct ProbeResult {
     std::optional<std::uint64_t> wal_lsn{};  ///< primary: current LSN; standby: last replayed LSN
     std::string error{};                     ///< why it is unreachable; never a secret
     std::optional<Errc> error_code{};        ///< its code, when it was a ucm::Error
+    std::uint32_t connects = 0;              ///< connection attempts this round (0: the kept one answered)
 };
 
 /// The prober's own connection to one host, kept between rounds so that a round costs one round

@@ -35,6 +35,31 @@ inline Config manager_config(const std::string& pg_uri, ManagerMode mode, std::s
     return config;
 }
 
+/// manager_config() over a primary and a standby, listed standby first: ucm must find the roles.
+inline Config ha_config(const std::string& primary_uri, const std::string& standby_uri, ManagerMode mode,
+                        std::string_view id_prefix) {
+    Config config = manager_config(primary_uri, mode, id_prefix);
+    PgOptions standby;
+    ucm::detail::apply_pg_connection_string(standby_uri, standby, "test.standby");
+    config.postgres.hosts.insert(config.postgres.hosts.begin(), standby.hosts.at(0));
+    return config;
+}
+
+/// The endpoint report of `endpoint` ("host:port").
+inline const EndpointHealth& endpoint_of(const std::vector<EndpointHealth>& endpoints, const std::string& endpoint) {
+    for (const auto& e : endpoints) {
+        if (e.endpoint == endpoint) return e;
+    }
+    throw std::runtime_error("no endpoint " + endpoint);
+}
+
+/// "host:port" of a postgresql:// URI.
+inline std::string endpoint_of_uri(const std::string& uri) {
+    PgOptions options;
+    ucm::detail::apply_pg_connection_string(uri, options, "test");
+    return options.hosts.at(0).to_string();
+}
+
 inline std::string application_name(const Config& config) {
     return "ucm/" + std::string(to_string(config.manager.mode)) + "/" + config.manager.id;
 }
@@ -73,11 +98,16 @@ bool eventually(Condition condition, std::chrono::milliseconds timeout = 10s) {
     return condition();
 }
 
-inline const PoolHealth& pool_of(const ConnectionInfo& info, ConnectionMode access) {
-    for (const auto& p : info.endpoints.at(0).pools) {
+inline const PoolHealth& pool_of(const EndpointHealth& endpoint, ConnectionMode access) {
+    for (const auto& p : endpoint.pools) {
         if (p.access == access) return p;
     }
     throw std::runtime_error("no pool for that access");
+}
+
+/// The pool of `access` on the first endpoint (single-host configs).
+inline const PoolHealth& pool_of(const ConnectionInfo& info, ConnectionMode access) {
+    return pool_of(info.endpoints.at(0), access);
 }
 
 }  // namespace ucm::test

@@ -37,6 +37,7 @@ struct EndpointHealth {
     std::string breaker{};         ///< "closed", "open", "half_open", "forced_open" or "disabled"
     std::optional<std::chrono::milliseconds> breaker_retry_in{};  ///< open: time until the next trial
     std::uint64_t generation = 0;  ///< bumped on every role change
+    std::uint64_t connect_attempts = 0;  ///< by the pools and the prober since the manager started
     std::string error{};           ///< why it is unreachable; never a secret
     std::vector<PoolHealth> pools{};
 };
