@@ -18,6 +18,7 @@
 #   UCM_BENCH_SECONDS=3    seconds per PostgreSQL contender per round
 #   UCM_BENCH_BUILD_DIR    build directory of the release preset (default build/release)
 #   UCM_BENCH_OUT          report to write (default docs/BENCHMARKS.md)
+#   UCM_BENCH_FAILOVERS=10 failovers per contender (bench/failover/failover_bench.cpp)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -29,14 +30,15 @@ pool_min_time=0.5  # seconds per pool micro-benchmark per round
 pgbench=/usr/lib/postgresql/15/bin/pgbench
 ncpu=$(nproc)
 command_line="scripts/bench.sh"
-for v in UCM_BENCH_ROUNDS UCM_BENCH_SECONDS UCM_BENCH_BUILD_DIR UCM_BENCH_OUT; do
+for v in UCM_BENCH_ROUNDS UCM_BENCH_SECONDS UCM_BENCH_BUILD_DIR UCM_BENCH_OUT UCM_BENCH_FAILOVERS; do
   [ -n "${!v:-}" ] && command_line="$v=${!v} $command_line"
 done
 
 echo "==> build ($build, release preset)"
 cmake --preset release -B "$build" >/dev/null
-cmake --build "$build" --target ucm_bench ucm_cli
+cmake --build "$build" --target ucm_bench ucm_failover_bench ucm_cli
 bench_bin=$root/$build/bench/ucm_bench
+failover_bin=$root/$build/bench/ucm_failover_bench
 ucm_bin=$root/$build/tools/ucm/ucm
 
 work=$(mktemp -d /tmp/ucm-bench.XXXXXX)
@@ -155,6 +157,14 @@ for ((r = 1; r <= rounds; r++)); do
   done
 done
 elapsed=$((SECONDS - t0))
+
+# Failovers need their own sandboxes (one per failover, asynchronous replication): issue 4, item 8.
+failovers=${UCM_BENCH_FAILOVERS:-10}
+echo "==> failover: $failovers failovers per contender"
+failover_tsv=$work/failover.tsv
+UCM_SANDBOX_EXE=$ucm_bin "$failover_bin" "$failovers" 4 >"$failover_tsv" 2>"$work/failover.log" ||
+  { tail -n 20 "$work/failover.log" >&2; echo "the failover benchmark failed" >&2; exit 1; }
+cat "$failover_tsv"
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
 pg_version=$(psql "$pg" -Atc 'SHOW server_version' 2>/dev/null || "${pgbench_cmd[@]}" --version | awk '{print $3}')
@@ -171,11 +181,11 @@ export BENCH_STARTED="$started" BENCH_ELAPSED="$elapsed" BENCH_NPROC="$ncpu" BEN
   BENCH_KERNEL="$kernel" BENCH_LOAD_START="$load_start" BENCH_LOAD_END="$load_end" BENCH_PG="$pg_version" \
   BENCH_BOUNCER="$bouncer_version" BENCH_CXX="$cxx_version" BENCH_REV="$git_rev$git_dirty" \
   BENCH_COMMAND="$command_line" BENCH_SECS="$secs" BENCH_POOL_SECS="$pool_min_time"
-python3 - "$results" "$rounds_tsv" >"$out" <<'EOF'
+python3 - "$results" "$rounds_tsv" "$failover_tsv" >"$out" <<'EOF'
 import os, statistics, sys
 from collections import defaultdict
 
-results_path, rounds_path = sys.argv[1:3]
+results_path, rounds_path, failover_path = sys.argv[1:4]
 values = defaultdict(dict)  # contender -> round -> value
 units = {}
 for line in open(results_path):
@@ -396,6 +406,47 @@ for label, a, b, goal in (("1 thread", "ucm_1", "raw_1", 0.95), ("4 threads", "u
     if (whole >= goal) != (per_round >= goal):
         notes.append(f"ucm {label}: the ratio of medians ({whole:.3f}) and the median per-round ratio "
                      f"({per_round:.3f}) fall on different sides of {goal}: call it undecided at this noise.")
+# Failover (issue 4, item 8): one TSV line per failover and contender, then the medians.
+fo = defaultdict(list)
+for line in open(failover_path):
+    cells = line.rstrip("\n").split("\t")
+    if len(cells) != 5 or not cells[0].isdigit():
+        continue
+    fo[cells[1]].append((float(cells[2]), int(cells[3]), int(cells[4])))
+def fo_med(name, i):
+    return statistics.median(x[i] for x in fo[name])
+def fo_pct(name, p):
+    v = sorted(x[0] for x in fo[name])
+    return v[min(len(v) - 1, int(p * len(v)))]
+um, lm = fo_med("ucm", 0), fo_med("libpq", 0)
+print(f"""
+## Failover: promotion finished → first successful write
+
+`bench/failover/failover_bench.cpp`, {len(fo['ucm'])} failovers per contender, each on a fresh sandbox with
+asynchronous replication (so only the client is measured), 4 writer threads inserting as fast as they
+can. pg0 is killed with SIGKILL; once the standby's WAL receiver has noticed, `pg_ctl promote -W`;
+"promotion finished" is the first `pg_is_in_recovery() = false` seen by a 5 ms poller. ucm: a manager
+listing both hosts, health interval left at 10 s, writers calling `connection(ReadWrite)` +
+`execute` (a write waits for the new primary). libpq: `host=…,… target_session_attrs=read-write`,
+each thread reconnecting every 10 ms on error. Connect attempts are counted from the kill to the
+first successful write: ucm's pools and prober together, libpq's calls × the 2 hosts each tries.
+
+| contender | median ms | p90 ms | min / max ms | median connect attempts during the outage | median failed writes seen |
+|---|---|---|---|---|---|
+| ucm | {um:.1f} | {fo_pct('ucm', 0.9):.1f} | {min(x[0] for x in fo['ucm']):.1f} / {max(x[0] for x in fo['ucm']):.1f} | {fo_med('ucm', 1):.0f} | {fo_med('ucm', 2):.0f} |
+| libpq multi-host, 10 ms reconnect loop | {lm:.1f} | {fo_pct('libpq', 0.9):.1f} | {min(x[0] for x in fo['libpq']):.1f} / {max(x[0] for x in fo['libpq']):.1f} | {fo_med('libpq', 1):.0f} | {fo_med('libpq', 2):.0f} |
+
+Goal (issue 4): ucm median ≤ 25 ms: {verdict(um <= 25)} ({um:.1f} ms; libpq's loop {lm:.1f} ms, ratio {um / lm if lm > 0 else float('nan'):.1f}×).
+ucm probes each host from one thread on a 1–10 ms capped backoff while no primary is known and opens
+new connections to the new primary lazily, so its connect attempts stay flat while the libpq loop's
+grow with threads × outage ÷ 10 ms.
+
+| failover | ucm ms | ucm attempts | libpq ms | libpq attempts |
+|---|---|---|---|---|""")
+for i in range(max(len(fo['ucm']), len(fo['libpq']))):
+    u = fo['ucm'][i] if i < len(fo['ucm']) else (float('nan'), 0, 0)
+    l = fo['libpq'][i] if i < len(fo['libpq']) else (float('nan'), 0, 0)
+    print(f"| {i + 1} | {u[0]:.1f} | {u[1]} | {l[0]:.1f} | {l[1]} |")
 print("\n## Notes on noise and method\n")
 for n in notes:
     print(f"- {n}")

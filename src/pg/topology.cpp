@@ -115,12 +115,8 @@ void Topology::round() {
         }
     }
     std::vector<std::pair<std::size_t, std::uint64_t>> changed;
-    auto notify_changed = [&] {
-        for (auto [host, generation] : changed) {
-            if (setup_.on_role_change) setup_.on_role_change(host, generation);
-        }
-        changed.clear();
-    };
+    std::vector<bool> probed(slots_.size());
+    for (std::size_t i = 0; i < slots_.size(); ++i) probed[i] = !slots_[i].skip;
     const auto started = SteadyClock::now();
     auto on_done = [&](std::size_t i, const ProbeResult& r) {
         {
@@ -137,27 +133,61 @@ void Topology::round() {
             ++version_;
         }
         changed_.notify_all();
-        notify_changed();
+        notify_changed(changed);
     };
     const auto results = probe_topology(setup_.options, endpoints, slots_, setup_.application_name + "/topology",
                                         deadline_after(setup_.health.probe_timeout), on_done);
     {
         std::lock_guard lock(mutex_);
-        for (std::size_t i = 0; i < results.size(); ++i) {
-            if (!slots_[i].skip) apply(i, results[i], true);
-        }
-        settle_roles(changed);
-        ++version_;
-        ++rounds_done_;
-        last_round_end_ = SteadyClock::now();
-        if (primary_known_locked()) {
-            backoff_ = 0ms;
-        } else {
-            backoff_ = backoff_ == 0ms ? kFirstBackoff : std::min(backoff_ * 2, kMaxBackoff);
-        }
+        finish_round_locked(results, probed, changed);
     }
     changed_.notify_all();
-    notify_changed();
+    notify_changed(changed);
+}
+
+void Topology::ingest(const std::vector<ProbeResult>& results) {
+    std::vector<std::pair<std::size_t, std::uint64_t>> changed;
+    {
+        std::lock_guard lock(mutex_);
+        ++rounds_started_;
+        const auto now = SteadyClock::now();
+        std::vector<bool> probed(hosts_.size(), false);
+        for (std::size_t i = 0; i < results.size() && i < hosts_.size(); ++i) {
+            probed[i] = hosts_[i].breaker.try_acquire(now);
+            if (!probed[i]) continue;
+            if (results[i].view.reachable) {
+                hosts_[i].breaker.on_success(std::chrono::nanoseconds{0}, now);
+            } else {
+                hosts_[i].breaker.on_failure(std::chrono::nanoseconds{0}, now);
+            }
+        }
+        finish_round_locked(results, probed, changed);
+    }
+    changed_.notify_all();
+    notify_changed(changed);
+}
+
+void Topology::finish_round_locked(const std::vector<ProbeResult>& results, const std::vector<bool>& probed,
+                                   std::vector<std::pair<std::size_t, std::uint64_t>>& changed) {
+    for (std::size_t i = 0; i < results.size() && i < hosts_.size(); ++i) {
+        if (probed[i]) apply(i, results[i], true);
+    }
+    settle_roles(changed);
+    ++version_;
+    ++rounds_done_;
+    last_round_end_ = SteadyClock::now();
+    if (primary_known_locked()) {
+        backoff_ = 0ms;
+    } else {
+        backoff_ = backoff_ == 0ms ? kFirstBackoff : std::min(backoff_ * 2, kMaxBackoff);
+    }
+}
+
+void Topology::notify_changed(std::vector<std::pair<std::size_t, std::uint64_t>>& changed) {
+    for (auto [host, generation] : changed) {
+        if (setup_.on_role_change) setup_.on_role_change(host, generation);
+    }
+    changed.clear();
 }
 
 void Topology::apply(std::size_t host, const ProbeResult& result, bool final_pass) {

@@ -79,6 +79,11 @@ public:
     /// Requests a round and waits until one that started afterwards completed (or `deadline`).
     bool refresh_now(Deadline deadline);
 
+    /// What a round does with its results, without I/O: for unit tests of the role logic (first
+    /// sight, role changes, split brain, unreachable hosts) with no servers. Hosts not in
+    /// `results` (shorter vector) are left as they are.
+    void ingest(const std::vector<ProbeResult>& results);
+
     // HostEvents
     void on_connect(std::size_t host, bool ok, std::chrono::nanoseconds took) noexcept override;
     void on_lease_error(std::size_t host, const Error& error, ConnectionMode mode) noexcept override;
@@ -99,6 +104,10 @@ private:
 
     void run();
     void round();
+    // Closes a round under the lock: the final pass over `results`, then bookkeeping.
+    void finish_round_locked(const std::vector<ProbeResult>& results, const std::vector<bool>& probed,
+                             std::vector<std::pair<std::size_t, std::uint64_t>>& changed);
+    void notify_changed(std::vector<std::pair<std::size_t, std::uint64_t>>& changed);
     void apply(std::size_t host, const ProbeResult& result, bool final_pass);
     void settle_roles(std::vector<std::pair<std::size_t, std::uint64_t>>& changed);
     void mark_unreachable(std::size_t host, const std::string& why);

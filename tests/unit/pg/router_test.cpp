@@ -71,6 +71,26 @@ TEST(Router, ForbiddenFallbackWithTheStandbyBreakerOpenIsCircuitOpen) {
     EXPECT_EQ(d.kind, Kind::CircuitOpen);
 }
 
+TEST(Router, UnreachableStandbyIsSkippedWhileTheFallbackServes) {
+    auto gone = standby();
+    gone.reachable = false;
+    auto d = pick(ConnectionMode::ReadOnly, {gone, primary()});
+    EXPECT_EQ(d.kind, Kind::Host);
+    EXPECT_EQ(d.host, 1u);
+}
+
+TEST(Router, ForbiddenFallbackTriesAnUnreachableStandbyWhoseBreakerPermits) {
+    // Its connect failures are what open its breaker; refusing at once would never let it open.
+    auto gone = standby();
+    gone.reachable = false;
+    auto d = pick(ConnectionMode::ReadOnly, {primary(), gone}, {.fallback = ReadOnlyFallback::Forbid});
+    EXPECT_EQ(d.kind, Kind::Host);
+    EXPECT_EQ(d.host, 1u);
+    gone.breaker_permits = false;
+    EXPECT_EQ(pick(ConnectionMode::ReadOnly, {primary(), gone}, {.fallback = ReadOnlyFallback::Forbid}).kind,
+              Kind::CircuitOpen);
+}
+
 TEST(Router, NoPrimaryMeansWaitNotError) {
     auto d = pick(ConnectionMode::ReadWrite, {standby(), standby()});
     EXPECT_EQ(d.kind, Kind::WaitForPrimary);
