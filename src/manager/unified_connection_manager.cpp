@@ -66,6 +66,7 @@ public:
                                          .health = config.health,
                                          .breaker = config.breaker,
                                          .application_name = application_name,
+                                         .policy = policy,
                                          .on_role_change = [this](std::size_t host, std::uint64_t generation) {
                                              on_role_change(host, generation);
                                          }})) {
@@ -93,6 +94,17 @@ public:
                                                        to_string(config.manager.mode), to_string(allowed))});
         }
         const Deadline deadline = deadline_after(config.pool.acquire_timeout);
+        // The hot path: the topology published where this mode goes; no lock, no copy.
+        if (const auto h = topology->fast_route(mode, cursor_.fetch_add(1, std::memory_order_relaxed))) {
+            const auto generation = pools[*h]->link().generation.load(std::memory_order_acquire);
+            ModePool& p = pools[*h]->for_mode(mode);
+            try {
+                return pg::Connection(p.pool->acquire_until(deadline, site), p.context, generation);
+            } catch (const Error& e) {
+                if (e.code() != Errc::connection_failed && e.code() != Errc::deadline_exceeded) throw;
+                // The connect told the topology; the loop below waits for it or goes elsewhere.
+            }
+        }
         std::vector<std::size_t> failed;  // hosts whose connect failed during this acquire (reads)
         std::exception_ptr last_failure;
         for (;;) {

@@ -3,6 +3,7 @@
 #include "core/log.hpp"
 
 #include <algorithm>
+#include <bit>
 
 namespace ucm::pg {
 namespace {
@@ -130,7 +131,7 @@ void Topology::round() {
                 hosts_[i].breaker.on_failure(took, SteadyClock::now());
             }
             settle_roles(changed);
-            ++version_;
+            bump_locked();
         }
         changed_.notify_all();
         notify_changed(changed);
@@ -173,7 +174,7 @@ void Topology::finish_round_locked(const std::vector<ProbeResult>& results, cons
         if (probed[i]) apply(i, results[i], true);
     }
     settle_roles(changed);
-    ++version_;
+    bump_locked();
     ++rounds_done_;
     last_round_end_ = SteadyClock::now();
     if (primary_known_locked()) {
@@ -241,6 +242,49 @@ void Topology::settle_roles(std::vector<std::pair<std::size_t, std::uint64_t>>& 
                                                     : "a standby",
                    h.view.timeline, generation);
     }
+}
+
+void Topology::bump_locked() {
+    ++version_;
+    std::vector<HostView> views;
+    views.reserve(hosts_.size());
+    for (const auto& h : hosts_) {
+        views.push_back(h.view);
+        views.back().breaker_permits = admits_requests(h.breaker.state());
+    }
+    std::size_t cursor = 0;
+    const auto w = route(ConnectionMode::ReadWrite, views, setup_.policy, cursor);
+    write_host_.store(w.kind == RouteDecision::Kind::Host ? static_cast<std::int32_t>(w.host) : kNone,
+                      std::memory_order_release);
+    std::uint64_t mask = 0;
+    std::int32_t nearest = kNone;
+    for (std::size_t i = 0; i < views.size() && i < 64; ++i) {
+        const auto& v = views[i];
+        if (!v.reachable || v.role != HostRole::Standby || !v.breaker_permits || !within_lag(v, setup_.policy)) continue;
+        mask |= std::uint64_t{1} << i;
+        const auto rtt = [&](std::size_t k) { return views[k].rtt.value_or(std::chrono::microseconds::max()); };
+        if (nearest == kNone || rtt(i) < rtt(static_cast<std::size_t>(nearest))) nearest = static_cast<std::int32_t>(i);
+    }
+    read_hosts_.store(mask, std::memory_order_release);
+    nearest_read_host_.store(nearest, std::memory_order_release);
+}
+
+std::optional<std::size_t> Topology::fast_route(ConnectionMode mode, std::size_t cursor) const noexcept {
+    if (mode != ConnectionMode::ReadOnly) {
+        const auto h = write_host_.load(std::memory_order_acquire);
+        if (h == kNone) return std::nullopt;
+        return static_cast<std::size_t>(h);
+    }
+    if (setup_.policy.read_policy == ReadPolicy::Nearest) {
+        const auto h = nearest_read_host_.load(std::memory_order_acquire);
+        if (h == kNone) return std::nullopt;
+        return static_cast<std::size_t>(h);
+    }
+    std::uint64_t mask = read_hosts_.load(std::memory_order_acquire);
+    if (mask == 0) return std::nullopt;
+    auto k = cursor % static_cast<std::size_t>(std::popcount(mask));
+    while (k-- > 0) mask &= mask - 1;  // drop the lowest set bits
+    return static_cast<std::size_t>(std::countr_zero(mask));
 }
 
 bool Topology::primary_known_locked() const {
@@ -319,7 +363,7 @@ void Topology::mark_unreachable(std::size_t host, const std::string& why) {
     h.view.reachable = false;
     h.error = why;
     refresh_requested_ = true;
-    ++version_;
+    bump_locked();
 }
 
 void Topology::on_connect(std::size_t host, bool ok, std::chrono::nanoseconds took) noexcept {
@@ -355,7 +399,7 @@ void Topology::on_lease_error(std::size_t host, const Error& error, ConnectionMo
             // No more writes go there until a probe says otherwise.
             h.view.writable = false;
             refresh_requested_ = true;
-            ++version_;
+            bump_locked();
         } else if (error.poisons_connection()) {
             refresh_requested_ = true;
         } else {

@@ -14,6 +14,7 @@
 #include <ucm/core/pg_options.hpp>
 #include <ucm/resilience/breaker_options.hpp>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -31,6 +32,7 @@ struct TopologySetup {
     HealthOptions health{};
     BreakerOptions breaker{};
     std::string application_name{};  ///< of the prober's own connections
+    RoutePolicy policy{};            ///< for the routes published to the hot path (fast_route)
     /// Called (from the prober thread, without the topology's lock) after `host` changed role and
     /// its generation became `generation`: the owner closes that host's idle connections.
     std::function<void(std::size_t host, std::uint64_t generation)> on_role_change{};
@@ -72,6 +74,11 @@ public:
     [[nodiscard]] std::vector<HostStatus> status() const;
     [[nodiscard]] bool split_brain() const;
 
+    /// The host `mode` goes to when the answer needs no waiting and no error: read from atomics
+    /// published at every change, so the hot path takes no lock. Empty: ask route() with a
+    /// snapshot(). `cursor` advances round robin over the qualifying standbys.
+    [[nodiscard]] std::optional<std::size_t> fast_route(ConnectionMode mode, std::size_t cursor) const noexcept;
+
     /// Asks for a round now (debounced: many requests, one round).
     void request_refresh();
     /// Waits until the version differs from `version`, or `deadline`, or stop(). True if changed.
@@ -112,6 +119,8 @@ private:
     void settle_roles(std::vector<std::pair<std::size_t, std::uint64_t>>& changed);
     void mark_unreachable(std::size_t host, const std::string& why);
     [[nodiscard]] bool primary_known_locked() const;
+    // ++version_ and the routes fast_route() reads.
+    void bump_locked();
     [[nodiscard]] SteadyClock::time_point next_round_locked(SteadyClock::time_point now) const;
 
     TopologySetup setup_;
@@ -123,6 +132,10 @@ private:
     std::condition_variable wake_;             // the prober thread
     std::vector<HostState> hosts_;
     std::uint64_t version_ = 0;
+    static constexpr std::int32_t kNone = -1;
+    std::atomic<std::int32_t> write_host_{kNone};
+    std::atomic<std::int32_t> nearest_read_host_{kNone};
+    std::atomic<std::uint64_t> read_hosts_{0};  // bit i: host i qualifies for reads (first 64 hosts)
     std::uint64_t rounds_started_ = 0;
     std::uint64_t rounds_done_ = 0;
     bool refresh_requested_ = false;

@@ -162,5 +162,43 @@ TEST_F(TopologyTest, RoleMismatchAtConnectMarksTheHostAndRequestsARound) {
     EXPECT_EQ(route_now(*t, ConnectionMode::ReadWrite).kind, Kind::WaitForPrimary);
 }
 
+TEST_F(TopologyTest, FastRoutesAgreeWithTheRouter) {
+    auto t = make();
+    EXPECT_FALSE(t->fast_route(ConnectionMode::ReadWrite, 0)) << "nothing known yet: the slow path waits";
+    t->ingest({standby(), primary()});
+    EXPECT_EQ(t->fast_route(ConnectionMode::ReadWrite, 0), 1u);
+    EXPECT_EQ(t->fast_route(ConnectionMode::Admin, 7), 1u);
+    EXPECT_EQ(t->fast_route(ConnectionMode::ReadOnly, 0), 0u);
+    EXPECT_EQ(t->fast_route(ConnectionMode::ReadOnly, 1), 0u) << "one standby: every turn is its";
+    t->on_connect(0, false, 1ms);  // the standby looks gone until the next round
+    EXPECT_FALSE(t->fast_route(ConnectionMode::ReadOnly, 0)) << "fallback is the router's call";
+    t->ingest({standby(), primary()});
+    t->on_lease_error(1, ConnectionFailed({.message = "gone"}), ConnectionMode::ReadWrite);
+    EXPECT_FALSE(t->fast_route(ConnectionMode::ReadWrite, 0));
+}
+
+TEST(TopologyFastRoute, RoundRobinVisitsEveryQualifyingStandbyAndNearestPicksTheLowestRtt) {
+    for (const ReadPolicy policy : {ReadPolicy::RoundRobin, ReadPolicy::Nearest}) {
+        TopologySetup setup;
+        setup.options.hosts = {{"127.0.0.1", 5001}, {"127.0.0.1", 5002}, {"127.0.0.1", 5003}, {"127.0.0.1", 5004}};
+        setup.policy.read_policy = policy;
+        auto t = Topology::create(setup);
+        auto near = standby();
+        near.view.rtt = 50us;
+        auto far = standby();
+        far.view.rtt = 900us;
+        auto lagging = standby();
+        lagging.view.lag_bytes = 1ULL << 40;
+        t->ingest({far, primary(), near, lagging});
+        std::vector<int> hits(4, 0);
+        for (std::size_t c = 0; c < 8; ++c) ++hits.at(t->fast_route(ConnectionMode::ReadOnly, c).value());
+        if (policy == ReadPolicy::RoundRobin) {
+            EXPECT_EQ(hits, (std::vector<int>{4, 0, 4, 0}));
+        } else {
+            EXPECT_EQ(hits, (std::vector<int>{0, 0, 8, 0}));
+        }
+    }
+}
+
 }  // namespace
 }  // namespace ucm::pg
