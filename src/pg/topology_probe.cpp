@@ -27,6 +27,28 @@ const char* const kTopologyProbeSql =
 
 namespace {
 
+// Built only when a fresh connection is needed: a kept connection needs no name lookup.
+class LazySpec {
+public:
+    LazySpec(const PgOptions& options, const Endpoint& host, const std::string& application_name, Deadline deadline)
+        : options_(&options), host_(&host), application_name_(&application_name), deadline_(deadline) {}
+    const ConnectSpec& get() {
+        if (!spec_) {
+            spec_ = make_connect_spec(*options_, *host_,
+                                      {.application_name = *application_name_, .role = options_->roles.read_write},
+                                      deadline_);
+        }
+        return *spec_;
+    }
+
+private:
+    const PgOptions* options_;
+    const Endpoint* host_;
+    const std::string* application_name_;
+    Deadline deadline_;
+    std::optional<ConnectSpec> spec_;
+};
+
 struct Probe {
     ProbeSlot* slot = nullptr;
     enum class Phase : std::uint8_t { connecting, querying, done } phase = Phase::connecting;
@@ -65,15 +87,15 @@ void send_probe(Probe& p) {
     p.query_started = SteadyClock::now();
 }
 
-void start_fresh(Probe& p, ProbeResult& out, const ConnectSpec& spec) {
+void start_fresh(Probe& p, ProbeResult& out, LazySpec& spec) {
     ++out.connects;
-    p.slot->conn = std::make_unique<PgConnection>(PgConnection::start(spec));
+    p.slot->conn = std::make_unique<PgConnection>(PgConnection::start(spec.get()));
     p.reused = false;
     p.phase = Probe::Phase::connecting;
 }
 
 // Advances one probe as far as it goes without blocking.
-void advance(Probe& p, ProbeResult& out, const ConnectSpec& spec) {
+void advance(Probe& p, ProbeResult& out, LazySpec& spec) {
     for (;;) {
         try {
             if (p.phase == Probe::Phase::connecting) {
@@ -115,11 +137,10 @@ std::vector<ProbeResult> probe_topology(const PgOptions& options, const std::vec
     slots.resize(hosts.size());
     std::vector<ProbeResult> results(hosts.size());
     std::vector<Probe> probes(hosts.size());
-    std::vector<ConnectSpec> specs;
+    std::vector<LazySpec> specs;
     specs.reserve(hosts.size());
     for (std::size_t i = 0; i < hosts.size(); ++i) {
-        specs.push_back(make_connect_spec(
-            options, hosts[i], {.application_name = application_name, .role = options.roles.read_write}, deadline));
+        specs.emplace_back(options, hosts[i], application_name, deadline);
         Probe& p = probes[i];
         p.slot = &slots[i];
         if (p.slot->skip) {
