@@ -165,10 +165,30 @@ PgConnection PgConnection::start(const ConnectSpec& spec) {
     return connection;
 }
 
+namespace {
+// libpq's messages span lines ("Connection refused\n\tIs the server running ..."): one line reads
+// better in logs, health reports and JSON.
+std::string one_line(std::string s) {
+    std::string out;
+    out.reserve(s.size());
+    bool gap = false;
+    for (char c : s) {
+        if (c == '\n' || c == '\r' || c == '\t') {
+            gap = true;
+            continue;
+        }
+        if (gap && !out.empty()) out += out.back() == ':' || out.back() == ';' ? " " : "; ";
+        gap = false;
+        out += c;
+    }
+    return out;
+}
+}  // namespace
+
 void PgConnection::fail_from_connection(bool at_connect) {
     std::string message = state_->conn ? trim(PQerrorMessage(state_->conn.get())) : "connection closed";
     if (message.empty()) message = "connection closed";
-    message = scrub(std::move(message), state_->secrets);
+    message = one_line(scrub(std::move(message), state_->secrets));
     state_->broken = true;
     std::string sqlstate = at_connect ? connect_sqlstate(message) : "08006";
     const auto cls = classify_sqlstate(sqlstate, "FATAL", at_connect);  // before sqlstate is moved

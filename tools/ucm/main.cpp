@@ -1,4 +1,4 @@
-// The `ucm` command-line tool: sandbox control, the demo, config checks.
+// The `ucm` command-line tool: sandbox control, the demo, config checks, health reports.
 #include "commands/commands.hpp"
 
 #include <ucm/core/error.hpp>
@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
     ucm::cli::register_sandbox_command(app);
     ucm::cli::register_demo_command(app);
     ucm::cli::register_config_command(app);
+    ucm::cli::register_health_command(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
