@@ -94,19 +94,28 @@ public:
                                                        to_string(config.manager.mode), to_string(allowed))});
         }
         const Deadline deadline = deadline_after(config.pool.acquire_timeout);
+        std::vector<std::size_t> failed;  // hosts whose connect failed during this acquire (reads)
+        std::exception_ptr last_failure;
         // The hot path: the topology published where this mode goes; no lock, no copy.
-        if (const auto h = topology->fast_route(mode, cursor_.fetch_add(1, std::memory_order_relaxed))) {
+        // Only reads round-robin: writes leave the shared cursor's cache line alone.
+        const std::size_t turn = mode == ConnectionMode::ReadOnly ? cursor_.fetch_add(1, std::memory_order_relaxed) : 0;
+        if (const auto h = topology->fast_route(mode, turn)) {
             const auto generation = pools[*h]->link().generation.load(std::memory_order_acquire);
             ModePool& p = pools[*h]->for_mode(mode);
             try {
                 return pg::Connection(p.pool->acquire_until(deadline, site), p.context, generation);
             } catch (const Error& e) {
                 if (e.code() != Errc::connection_failed && e.code() != Errc::deadline_exceeded) throw;
-                // The connect told the topology; the loop below waits for it or goes elsewhere.
+                // The connect told the topology; the loop below waits for it or goes elsewhere. A
+                // read does not go back to the host that just failed it (as in the loop): without
+                // this, a forbidden fallback connects to the dead standby twice per acquire, or
+                // reports CircuitOpen for a failure that was a connect.
+                if (mode == ConnectionMode::ReadOnly) {
+                    failed.push_back(*h);
+                    last_failure = std::current_exception();
+                }
             }
         }
-        std::vector<std::size_t> failed;  // hosts whose connect failed during this acquire (reads)
-        std::exception_ptr last_failure;
         for (;;) {
             check_open();
             auto snap = topology->snapshot();
