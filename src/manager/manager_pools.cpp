@@ -72,16 +72,21 @@ std::unique_ptr<pg::PgConnection> connect_checked(const PgOptions& options, cons
 
 }  // namespace
 
-pool::PoolOptions pool_options_for(const Config& config, ConnectionMode access) {
+pool::PoolOptions pool_options_for(const Config& config, ConnectionMode access, const DriverPoolSettings& driver) {
     const auto preset = mode_preset(config.manager.mode);
     auto options = pool::from_config(config.pool, {.size = preset.pool_size,
                                                    .max_overflow = preset.max_overflow,
-                                                   .connect_timeout = config.postgres.connect_timeout});
+                                                   .connect_timeout = driver.connect_timeout});
     // Only the read-write pool is kept warm: the others serve the primary only as a fallback.
     if (access != ConnectionMode::ReadWrite) options.min_idle = 0;
-    // The router above chooses another endpoint, or waits for rediscovery, instead.
-    options.fail_fast_connect = true;
+    options.fail_fast_connect = driver.fail_fast_connect;
     return options;
+}
+
+pool::PoolOptions pool_options_for(const Config& config, ConnectionMode access) {
+    // The router above chooses another endpoint, or waits for rediscovery, instead.
+    return pool_options_for(config, access, {.connect_timeout = config.postgres.connect_timeout,
+                                             .fail_fast_connect = true});
 }
 
 EndpointPools::EndpointPools(const Config& config, std::shared_ptr<pg::HostLink> link,

@@ -9,6 +9,7 @@
 #include <ucm/pg/connection.hpp>
 
 #include <array>
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -40,7 +41,20 @@ private:
     std::array<ModePool, 3> pools_;
 };
 
-/// The pool settings of one mode's pool: the config's [pool] with the mode preset applied.
+/// What the pools of one driver need beyond the config's [pool] and the mode preset.
+struct DriverPoolSettings {
+    std::chrono::milliseconds connect_timeout{5'000};
+    /// A failed connect fails the acquire at once (PostgreSQL: the router above picks another
+    /// endpoint or waits for rediscovery) instead of being retried until the acquire deadline
+    /// (Redis: one master, whose address may change under Sentinel meanwhile).
+    bool fail_fast_connect = false;
+};
+
+/// The pool settings of one mode's pool: the config's [pool] with the mode preset applied; only
+/// the read-write pool is kept warm (min_idle).
+pool::PoolOptions pool_options_for(const Config& config, ConnectionMode access, const DriverPoolSettings& driver);
+
+/// The same for PostgreSQL: postgres.connect_timeout, failing fast.
 pool::PoolOptions pool_options_for(const Config& config, ConnectionMode access);
 
 }  // namespace ucm

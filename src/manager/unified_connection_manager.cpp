@@ -4,6 +4,7 @@
 #include "core/log.hpp"
 #include "core/periodic_task.hpp"
 #include "manager/manager_pools.hpp"
+#include "manager/managed_redis.hpp"
 #include "pg/conninfo.hpp"
 #include "pg/pg_wait_poll.hpp"
 #include "pg/router.hpp"
@@ -26,9 +27,15 @@ namespace {
 
 constexpr std::chrono::milliseconds kUpkeepInterval{1'000};
 
+// "ucm/<mode>/<id>": how this manager's sessions are named on the servers (pg_stat_activity,
+// Redis CLIENT LIST), so parallel tests and services can tell theirs apart.
+std::string manager_client_name(const Config& config) {
+    return fmt::format("ucm/{}/{}", to_string(config.manager.mode), config.manager.id);
+}
+
 std::string application_name_for(const Config& config) {
     if (!config.postgres.application_name.empty()) return config.postgres.application_name;
-    return fmt::format("ucm/{}/{}", to_string(config.manager.mode), config.manager.id);
+    return manager_client_name(config);
 }
 
 // A connection outside the pools, for probes and checks that must not take a lease from a caller.
@@ -73,6 +80,9 @@ public:
         for (const auto& link : topology->hosts()) {
             pools.push_back(std::make_unique<EndpointPools>(config, link, application_name));
         }
+        if (config.redis) {
+            redis = std::make_unique<ManagedRedis>(config, manager_client_name(config));
+        }
         topology->start();
         keep_primary_warm();
         check_max_connections();
@@ -80,7 +90,8 @@ public:
     }
     ~Impl() { shutdown(std::chrono::milliseconds{0}); }
 
-    pg::Connection acquire(ConnectionMode mode, std::source_location site) {
+    // Every acquire, PostgreSQL or Redis: not after fork(), not after shutdown, only allowed access.
+    void check_usable(ConnectionMode mode) const {
         if (fork_generation() != owner_fork_generation) {
             throw ShutDown({.message = fmt::format("manager '{}' was created in process {} and cannot be used after "
                                                    "fork(): create a new manager in the child",
@@ -93,6 +104,20 @@ public:
                                                        to_string(mode), config.manager.id,
                                                        to_string(config.manager.mode), to_string(allowed))});
         }
+    }
+
+    redis::Connection acquire_redis(ConnectionMode mode, std::source_location site) {
+        if (!redis) {
+            throw ConfigInvalid("redis", fmt::format("manager '{}' has no Redis configured: set redis.url (or "
+                                                     "redis.sentinels and redis.master_name) to use redis()",
+                                                     config.manager.id));
+        }
+        check_usable(mode);
+        return redis->acquire(mode, site);
+    }
+
+    pg::Connection acquire(ConnectionMode mode, std::source_location site) {
+        check_usable(mode);
         const Deadline deadline = deadline_after(config.pool.acquire_timeout);
         std::vector<std::size_t> failed;  // hosts whose connect failed during this acquire (reads)
         std::exception_ptr last_failure;
@@ -177,6 +202,7 @@ public:
                 all_back = p.pool->shutdown(left) && all_back;
             }
         }
+        if (redis) all_back = redis->shutdown(deadline) && all_back;
         return all_back;
     }
 
@@ -264,8 +290,11 @@ public:
 
     HealthReport health_check() {
         check_open();
-        topology->refresh_now(deadline_after(config.health.probe_timeout));
-        return report();
+        const Deadline deadline = deadline_after(config.health.probe_timeout);
+        topology->refresh_now(deadline);
+        HealthReport r = report();
+        if (redis) redis->fill_health(r, deadline);
+        return r;
     }
 
     Config config;
@@ -277,6 +306,7 @@ public:
     std::atomic<bool> shut_down{false};
     std::shared_ptr<pg::Topology> topology;
     std::vector<std::unique_ptr<EndpointPools>> pools;
+    std::unique_ptr<ManagedRedis> redis;  // null without [redis]
     PeriodicTask upkeep;  // declared last: stopped first, before the pools it maintains go away
 
 private:
@@ -355,6 +385,7 @@ private:
         for (const auto& endpoint : pools) {
             for (const auto& p : endpoint->all()) p.pool->maintain();
         }
+        if (redis) redis->maintain();
         // The background health monitor: every health.interval, log when the verdict changes.
         const auto now = SteadyClock::now();
         if (now < next_health_) return;
@@ -422,7 +453,12 @@ ConnectionInfo UnifiedConnectionManager::connection_info() const {
             .id = impl_->config.manager.id,
             .application_name = impl_->application_name,
             .allowed_access = impl_->allowed,
-            .endpoints = impl_->endpoints()};
+            .endpoints = impl_->endpoints(),
+            .redis_pools = impl_->redis ? impl_->redis->pool_health() : std::vector<PoolHealth>{}};
+}
+
+redis::Connection UnifiedConnectionManager::redis(ConnectionMode mode, std::source_location site) {
+    return impl_->acquire_redis(mode, site);
 }
 
 HealthReport UnifiedConnectionManager::health_check() { return impl_->health_check(); }

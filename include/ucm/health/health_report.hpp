@@ -42,13 +42,37 @@ struct EndpointHealth {
     std::vector<PoolHealth> pools{};
 };
 
+/// One Redis Sentinel as the watcher sees it.
+struct SentinelHealth {
+    std::string endpoint{};  ///< "host:port"
+    bool reachable = false;  ///< subscribed and answering its polls
+    std::optional<std::chrono::microseconds> rtt{};  ///< the last poll's round trip
+    std::string error{};     ///< why it is unreachable; never a secret
+};
+
+/// Redis: the master ucm writes to, the replicas it may read from and, under Sentinel, each
+/// sentinel and the quorum.
+struct RedisHealth {
+    bool sentinel = false;           ///< Sentinel-managed (else one standalone server)
+    std::string master_name{};       ///< the name the sentinels monitor
+    std::string master{};            ///< "host:port" of the master in force; empty while unknown
+    bool fenced = false;             ///< a Sentinel failover is in progress: master writes wait
+    std::uint64_t generation = 0;    ///< bumped at every master switch
+    std::optional<bool> quorum_ok{};  ///< `SENTINEL CKQUORUM` of a reachable sentinel; unset: none answered
+    std::string quorum{};            ///< its message
+    /// The master (role "master") and the replicas (role "replica"): reachability, breaker, pools.
+    std::vector<EndpointHealth> endpoints{};
+    std::vector<SentinelHealth> sentinels{};
+};
+
 /// What `health_check()` returns: an overall verdict with reasons, and every endpoint.
 ///
 /// Thread safety: a value type; const access is safe to share.
 struct HealthReport {
     HealthStatus status = HealthStatus::Healthy;
     std::vector<std::string> reasons{};  ///< why the status is not Healthy; empty when it is
-    std::vector<EndpointHealth> endpoints{};
+    std::vector<EndpointHealth> endpoints{};  ///< PostgreSQL
+    std::optional<RedisHealth> redis{};        ///< unset: no Redis configured
 
     /// The report as a JSON object (for `ucm health --json` and HTTP endpoints).
     [[nodiscard]] UCM_EXPORT std::string to_json() const;

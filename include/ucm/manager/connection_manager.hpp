@@ -20,6 +20,7 @@ struct ConnectionInfo {
     std::string application_name{};        ///< "ucm/<mode>/<id>", as pg_stat_activity shows it
     AccessSet allowed_access{};             ///< ConnectionModes callers may request
     std::vector<EndpointHealth> endpoints{};  ///< per endpoint, its pools (no probe is made)
+    std::vector<PoolHealth> redis_pools{};    ///< the Redis master's pools; empty without Redis
 };
 
 /// The abstract interface of a connection manager (the "protocol" of the original design), so

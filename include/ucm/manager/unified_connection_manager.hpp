@@ -4,6 +4,7 @@
 #include <ucm/export.hpp>
 #include <ucm/manager/connection_manager.hpp>
 #include <ucm/manager/retry_policy.hpp>
+#include <ucm/redis/connection.hpp>
 
 #include <memory>
 #include <optional>
@@ -68,6 +69,15 @@ public:
             }
         }
     }
+
+    /// A pooled Redis connection for `mode` (the same access policy as connection()); its client
+    /// name is "ucm/<mode>/<id>". ReadWrite and Admin leases go to the master; under Sentinel,
+    /// ReadOnly leases go to a usable replica (the master when there is none), and while a
+    /// failover is in progress master writes wait for its outcome (see docs/redis.md).
+    /// Errors: ConfigInvalid when the config has no [redis]; AccessDenied, PoolTimeout (with the
+    /// last connect error, e.g. no master known), QueueFull, AuthFailed, ConnectionFailed, ShutDown.
+    [[nodiscard]] redis::Connection redis(ConnectionMode mode,
+                                          std::source_location site = std::source_location::current());
 
     [[nodiscard]] ConnectionInfo connection_info() const override;
     [[nodiscard]] HealthReport health_check() override;

@@ -1,0 +1,318 @@
+#include "redis/redis_connection.hpp"
+
+#include "core/sigpipe_guard.hpp"
+#include "redis/hiredis_handle.hpp"
+#include "redis/redis_error.hpp"
+
+#include <ucm/core/error.hpp>
+
+#include <fmt/format.h>
+
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+
+namespace ucm::redis {
+
+struct RedisConnection::State {
+    RedisContextPtr ctx;
+    std::shared_ptr<SocketHandle> socket;
+    std::string endpoint;
+    std::string password;  // only to scrub it from messages, should a server ever echo it
+    bool broken = false;
+    std::size_t pending = 0;
+    bool in_multi = false;
+    bool watching = false;
+    bool subscribed = false;
+    bool changed_db = false;
+
+    void close() noexcept {
+        broken = true;
+        // Forget before closing: a concurrent shutdown_socket() must never reach a reused number.
+        if (socket) socket->forget();
+        ctx.reset();
+    }
+};
+
+namespace {
+
+// Waits until `fd` is ready for `events` or the deadline passes; 0 on timeout, else revents.
+short wait_fd(int fd, short events, Deadline deadline) {
+    pollfd pfd{.fd = fd, .events = events, .revents = 0};
+    for (;;) {
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(remaining(deadline));
+        if (left.count() <= 0) return 0;
+        const int timeout = left.count() > 60'000 ? 60'000 : static_cast<int>(left.count());
+        const int n = ::poll(&pfd, 1, timeout);
+        if (n > 0) return pfd.revents;
+        if (n < 0 && errno != EINTR) return POLLERR;  // the next hiredis call reports the error
+    }
+}
+
+std::string scrub(std::string text, const std::string& secret) {
+    if (secret.empty()) return text;
+    for (auto pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos + 3)) {
+        text.replace(pos, secret.size(), "***");
+    }
+    return text;
+}
+
+bool is_word(std::string_view word, std::string_view upper) {
+    if (word.size() != upper.size()) return false;
+    for (std::size_t i = 0; i < word.size(); ++i) {
+        const char c = word[i] >= 'a' && word[i] <= 'z' ? static_cast<char>(word[i] - 'a' + 'A') : word[i];
+        if (c != upper[i]) return false;
+    }
+    return true;
+}
+
+// What a command does to the session, for the pool's reset(): judged by its name when sent.
+void note_command(RedisConnection::State& s, std::string_view name) {
+    if (is_word(name, "MULTI")) {
+        s.in_multi = true;
+    } else if (is_word(name, "EXEC") || is_word(name, "DISCARD")) {
+        s.in_multi = false;
+        s.watching = false;
+    } else if (is_word(name, "WATCH")) {
+        s.watching = true;
+    } else if (is_word(name, "UNWATCH")) {
+        s.watching = false;
+    } else if (is_word(name, "SUBSCRIBE") || is_word(name, "PSUBSCRIBE") || is_word(name, "SSUBSCRIBE") ||
+               is_word(name, "MONITOR")) {
+        s.subscribed = true;
+    } else if (is_word(name, "SELECT")) {
+        s.changed_db = true;
+    }
+}
+
+// The context failed (it says how in err/errstr): classify, close, throw.
+[[noreturn]] void fail_context(RedisConnection::State& s, int saved_errno, bool sent, bool may_write) {
+    const int err = s.ctx ? s.ctx->err : REDIS_ERR_EOF;
+    std::string message = s.ctx && s.ctx->errstr[0] != '\0' ? std::string(s.ctx->errstr) : "connection closed";
+    RedisErrorClass cls = classify_context_error(err, saved_errno);
+    if (sent) {
+        cls = after_send(cls, may_write);
+        if (may_write) message += "; the command was sent and may have been applied";
+    }
+    s.close();
+    throw_redis_error(cls, scrub(std::move(message), s.password), s.endpoint);
+}
+
+[[noreturn]] void fail_timeout(RedisConnection::State& s, bool sent, bool may_write) {
+    RedisErrorClass cls = classify_timeout();
+    std::string message = "deadline exceeded waiting for a reply; connection closed";
+    if (sent) cls = after_send(cls, may_write);
+    if (sent && may_write) message += "; the command was sent and may have been applied";
+    s.close();
+    throw_redis_error(cls, std::move(message), s.endpoint);
+}
+
+[[noreturn]] void fail_closed(const RedisConnection::State& s) {
+    // Nothing is sent on a closed or broken connection, so trying again elsewhere is safe.
+    throw_redis_error({.code = Errc::connection_failed, .retriable = true, .poisons = true},
+                      "the connection is broken or closed; nothing was sent", s.endpoint);
+}
+
+// Writes everything appended, reading whatever arrives meanwhile so neither side can stall the
+// other on full socket buffers. Returns whether any bytes may have left.
+bool write_all(RedisConnection::State& s, Deadline deadline, bool may_write) {
+    bool sent = false;
+    for (int done = 0; done == 0;) {
+        int rc = REDIS_OK;
+        int saved_errno = 0;
+        {
+            detail::SigpipeGuard guard;  // hiredis writes with write(): a dead peer raises SIGPIPE
+            rc = redisBufferWrite(s.ctx.get(), &done);
+            saved_errno = errno;
+        }
+        if (rc != REDIS_OK) fail_context(s, saved_errno, sent, may_write);
+        sent = true;  // conservatively: a successful call may have written something
+        if (done != 0) break;
+        const short ready = wait_fd(s.ctx->fd, POLLOUT | POLLIN, deadline);
+        if (ready == 0) fail_timeout(s, sent, may_write);
+        if ((ready & POLLIN) != 0 && redisBufferRead(s.ctx.get()) != REDIS_OK) {
+            fail_context(s, errno, sent, may_write);
+        }
+    }
+    return sent;
+}
+
+}  // namespace
+
+RedisConnection::RedisConnection(std::unique_ptr<State> state) noexcept : state_(std::move(state)) {}
+RedisConnection::RedisConnection(RedisConnection&&) noexcept = default;
+RedisConnection& RedisConnection::operator=(RedisConnection&&) noexcept = default;
+RedisConnection::~RedisConnection() {
+    if (state_) state_->close();
+}
+
+std::vector<Reply> RedisConnection::exchange(std::span<const Argv> commands, Deadline deadline, bool may_write) {
+    State& s = *state_;
+    if (!s.ctx || s.broken) fail_closed(s);
+    if (commands.empty()) return {};
+    if (SteadyClock::now() >= deadline) {
+        // Nothing sent yet: fail without touching the connection, which stays usable.
+        throw_redis_error({.code = Errc::deadline_exceeded, .retriable = true},
+                          "deadline exceeded before the command was sent", s.endpoint);
+    }
+    std::vector<const char*> words;
+    std::vector<std::size_t> lengths;
+    for (const Argv& argv : commands) {
+        words.clear();
+        lengths.clear();
+        for (std::string_view word : argv) {
+            words.push_back(word.data());
+            lengths.push_back(word.size());
+        }
+        if (argv.empty() || redisAppendCommandArgv(s.ctx.get(), static_cast<int>(argv.size()), words.data(),
+                                                   lengths.data()) != REDIS_OK) {
+            // Appending only fills hiredis's buffer; a half-appended batch must not be sent.
+            s.close();
+            throw_redis_error({.code = Errc::redis_error, .poisons = true},
+                              argv.empty() ? "empty command" : "could not queue the command", s.endpoint);
+        }
+        note_command(s, argv[0]);
+        ++s.pending;
+    }
+    const bool sent = write_all(s, deadline, may_write);
+    std::vector<Reply> replies;
+    replies.reserve(commands.size());
+    while (replies.size() < commands.size()) {
+        void* raw = nullptr;
+        if (redisGetReplyFromReader(s.ctx.get(), &raw) != REDIS_OK) fail_context(s, 0, sent, may_write);
+        if (raw != nullptr) {
+            const RedisReplyPtr reply(static_cast<redisReply*>(raw));
+            replies.push_back(to_reply(*reply));
+            --s.pending;
+            continue;
+        }
+        if (wait_fd(s.ctx->fd, POLLIN, deadline) == 0) fail_timeout(s, sent, may_write);
+        if (redisBufferRead(s.ctx.get()) != REDIS_OK) fail_context(s, errno, sent, may_write);
+    }
+    return replies;
+}
+
+namespace {
+
+// The TCP part: a nonblocking connect whose outcome poll() and SO_ERROR report by the deadline.
+RedisContextPtr open_socket(const RedisConnectSpec& spec, const std::string& endpoint, Deadline deadline) {
+    RedisContextPtr ctx(redisConnectNonBlock(spec.endpoint.host.c_str(), spec.endpoint.port));
+    auto fail = [&](RedisErrorClass cls, const std::string& why) {
+        throw_redis_error(cls, fmt::format("connect failed: {}", why), endpoint);
+    };
+    if (!ctx) fail(classify_context_error(REDIS_ERR_OOM, 0), "out of memory");
+    if (ctx->err != 0) fail(classify_context_error(ctx->err, errno), ctx->errstr);
+    if (wait_fd(ctx->fd, POLLOUT, deadline) == 0) {
+        fail({.code = Errc::connection_failed, .retriable = true, .poisons = true}, "timed out");
+    }
+    int so_error = 0;
+    socklen_t len = sizeof so_error;
+    if (::getsockopt(ctx->fd, SOL_SOCKET, SO_ERROR, &so_error, &len) != 0) so_error = errno;
+    if (so_error != 0) fail(classify_context_error(REDIS_ERR_IO, so_error), std::strerror(so_error));
+    redisEnableKeepAlive(ctx.get());  // a vanished peer is noticed even on an idle pooled connection
+    return ctx;
+}
+
+// AUTH, SELECT and CLIENT SETNAME in one round trip; each reply is checked in order.
+void handshake(RedisConnection& conn, const RedisConnectSpec& spec, Deadline deadline) {
+    const std::string db = std::to_string(spec.db);
+    const std::string name = sanitize_client_name(spec.client_name);
+    std::vector<std::string_view> auth_words{"AUTH"};
+    if (!spec.user.empty()) auth_words.push_back(spec.user);  // Redis 6 ACL: AUTH user password
+    auth_words.push_back(spec.password.reveal());
+    const std::array<std::string_view, 2> select_words{"SELECT", db};
+    const std::array<std::string_view, 3> name_words{"CLIENT", "SETNAME", name};
+    std::vector<Argv> commands;
+    std::vector<const char*> what;
+    if (!spec.password.empty()) {
+        commands.push_back(auth_words);
+        what.push_back("AUTH");
+    }
+    if (spec.db != 0) {
+        commands.push_back(select_words);
+        what.push_back("SELECT");
+    }
+    if (!name.empty()) {
+        commands.push_back(name_words);
+        what.push_back("CLIENT SETNAME");
+    }
+    if (commands.empty()) return;
+    std::vector<Reply> replies;
+    try {
+        replies = conn.exchange(commands, deadline, false);
+    } catch (const DeadlineExceeded&) {
+        throw_redis_error({.code = Errc::connection_failed, .retriable = true, .poisons = true},
+                          "connect failed: timed out during AUTH/SELECT/CLIENT SETNAME", conn.endpoint());
+    }
+    for (std::size_t i = 0; i < replies.size(); ++i) {
+        if (!replies[i].is_error()) continue;
+        RedisErrorClass cls = classify_reply_error(replies[i].error_message());
+        // Any refusal of AUTH is about the credentials, whatever word the server chose ("ERR AUTH
+        // <password> called without any password configured", "WRONGPASS ...").
+        if (std::string_view(what[i]) == "AUTH") cls.code = Errc::auth_failed;
+        if (cls.code == Errc::auth_failed) {
+            cls.retriable = false;
+        } else {
+            cls.code = Errc::connection_failed;  // the connection cannot be set up as configured
+        }
+        cls.poisons = true;
+        conn.close();
+        // The server's words never echo AUTH's arguments; scrubbed anyway, for belt and braces.
+        throw_redis_error(cls, scrub(fmt::format("{} failed: {}", what[i], replies[i].error_message()),
+                                     spec.password.reveal()),
+                          conn.endpoint());
+    }
+}
+
+}  // namespace
+
+RedisConnection RedisConnection::connect(const RedisConnectSpec& spec, Deadline deadline) {
+    auto state = std::make_unique<State>();
+    state->endpoint = spec.endpoint.to_string();
+    state->password = spec.password.reveal();
+    state->ctx = open_socket(spec, state->endpoint, deadline);
+    state->socket = std::make_shared<SocketHandle>(state->ctx->fd);
+    RedisConnection conn(std::move(state));
+    handshake(conn, spec, deadline);
+    return conn;
+}
+
+bool RedisConnection::is_alive() noexcept {
+    State& s = *state_;
+    if (!s.ctx || s.broken || s.ctx->err != 0 || s.pending != 0) return false;
+    // Bytes hiredis read but did not parse yet belong to no request: junk.
+    if (s.ctx->reader != nullptr && s.ctx->reader->pos < s.ctx->reader->len) return false;
+    pollfd pfd{.fd = s.ctx->fd, .events = POLLIN, .revents = 0};
+    // Readable with nothing asked: EOF (server closed, CLIENT KILL, timeout) or stray bytes.
+    return ::poll(&pfd, 1, 0) == 0;
+}
+
+bool RedisConnection::broken() const noexcept { return state_->broken || !state_->ctx; }
+std::size_t RedisConnection::pending() const noexcept { return state_->pending; }
+bool RedisConnection::in_multi() const noexcept { return state_->in_multi; }
+bool RedisConnection::watching() const noexcept { return state_->watching; }
+bool RedisConnection::subscribed() const noexcept { return state_->subscribed; }
+bool RedisConnection::changed_db() const noexcept { return state_->changed_db; }
+const std::string& RedisConnection::endpoint() const noexcept { return state_->endpoint; }
+const std::shared_ptr<SocketHandle>& RedisConnection::socket() const noexcept { return state_->socket; }
+
+void RedisConnection::shutdown_socket() noexcept {
+    if (state_ && state_->socket) state_->socket->shutdown();
+}
+
+void RedisConnection::close() noexcept {
+    if (state_) state_->close();
+}
+
+std::string sanitize_client_name(std::string_view name) {
+    std::string out(name);
+    for (char& c : out) {
+        if (c < '!' || c > '~') c = '_';
+    }
+    return out;
+}
+
+}  // namespace ucm::redis

@@ -1,0 +1,71 @@
+#include "redis/sentinel_watch.hpp"
+
+#include "redis/sentinel_watcher.hpp"
+
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+
+#include <optional>
+#include <thread>
+
+namespace ucm::redis {
+
+struct SentinelWatch::Impl {
+    asio::io_context io{1};
+    asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(io);
+    std::optional<SentinelWatcher> watcher;
+    std::thread thread;
+    bool stopped = false;
+};
+
+SentinelWatch::SentinelWatch(const RedisSentinel& sentinel, std::chrono::milliseconds probe_timeout, Events events)
+    : impl_(std::make_unique<Impl>()) {
+    SentinelWatcherCallbacks callbacks;
+    callbacks.on_switch_master = [switched = std::move(events.switched)](const SwitchMaster& sm, std::size_t) {
+        if (switched) switched(sm.old_master, sm.new_master);
+    };
+    callbacks.on_failover_event = [failover = std::move(events.failover)](const FailoverEvent& e, std::size_t) {
+        // Ended carries nothing new: the switch follows at once and lifts the fence itself.
+        if (!failover || e.kind == FailoverEventKind::Ended) return;
+        failover(e.kind == FailoverEventKind::Started);
+    };
+    callbacks.on_resubscribed = [resubscribed = std::move(events.resubscribed)](std::size_t) {
+        if (resubscribed) resubscribed();
+    };
+    callbacks.on_master_address = [address = std::move(events.master_address)](std::size_t, const Endpoint& e) {
+        if (address) address(e);
+    };
+    impl_->watcher.emplace(impl_->io,
+                           SentinelWatcherOptions{.sentinels = sentinel.sentinels,
+                                                  .master_name = sentinel.master_name,
+                                                  .password = sentinel.sentinel_password,
+                                                  .connect_timeout = probe_timeout,
+                                                  .command_timeout = probe_timeout},
+                           std::move(callbacks));
+    impl_->thread = std::thread([io = &impl_->io] { io->run(); });
+    impl_->watcher->start();
+}
+
+SentinelWatch::~SentinelWatch() { stop(); }
+
+void SentinelWatch::stop() {
+    if (impl_->stopped) return;
+    impl_->stopped = true;
+    impl_->watcher->stop();  // waits for the io thread to close every connection
+    impl_->work.reset();
+    impl_->io.stop();
+    if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+std::vector<SentinelHealth> SentinelWatch::health() const {
+    std::vector<SentinelHealth> out;
+    for (const SentinelStatus& s : impl_->watcher->snapshot()) {
+        out.push_back({.endpoint = s.endpoint.to_string(),
+                       .reachable = s.reachable,
+                       .rtt = s.last_poll_rtt,
+                       .error = s.reachable ? std::string{} : s.last_error});
+    }
+    return out;
+}
+
+}  // namespace ucm::redis

@@ -1,0 +1,39 @@
+#pragma once
+// The tracker's view of the Sentinel watcher: the watcher and the io_context thread it runs on,
+// with the watcher's callbacks reduced to what the tracker acts on.
+
+#include <ucm/core/endpoint.hpp>
+#include <ucm/core/redis_options.hpp>
+#include <ucm/health/health_report.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <vector>
+
+namespace ucm::redis {
+
+/// Thread safety: safe to share; events arrive on the watch's own thread.
+class SentinelWatch {
+public:
+    struct Events {
+        std::function<void(const Endpoint& old_master, const Endpoint& new_master)> switched;
+        std::function<void(bool started)> failover;  ///< started, or aborted
+        std::function<void(const Endpoint& address)> master_address;  ///< a poll's answer
+        std::function<void()> resubscribed;           ///< a (re)subscription was confirmed
+    };
+
+    SentinelWatch(const RedisSentinel& sentinel, std::chrono::milliseconds probe_timeout, Events events);
+    ~SentinelWatch();
+    SentinelWatch(const SentinelWatch&) = delete;
+    SentinelWatch& operator=(const SentinelWatch&) = delete;
+
+    void stop();
+    [[nodiscard]] std::vector<SentinelHealth> health() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ucm::redis
