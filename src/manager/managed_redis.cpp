@@ -18,7 +18,8 @@ ManagedRedis::ManagedRedis(const Config& config, std::string client_name)
         // The pools exist before the tracker's first switch can reach them: the hook only runs
         // once start() below has been called.
         tracker_ = std::make_unique<redis::SentinelTracker>(
-            options_, probe_timeout_, [this](std::uint64_t generation, const Endpoint&) { pools_->retire(generation); });
+            options_, probe_timeout_, [this](std::uint64_t generation, const Endpoint&) { pools_->retire(generation); },
+            [this] { pools_->reroute_reads(); });
         redis::SentinelTracker& tracker = *tracker_;
         routing.master = [&tracker](Deadline deadline) { return tracker.master_for(deadline, false); };
         routing.replica = [&tracker](Deadline deadline) {

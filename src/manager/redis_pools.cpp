@@ -79,9 +79,13 @@ void RedisPools::retire(std::uint64_t generation) {
     do {
         if (generation <= current) return;
     } while (!generation_->compare_exchange_weak(current, generation, std::memory_order_acq_rel));
-    for (auto& p : pools_) p.pool->set_generation(generation);
+    // Each pool's own generation only has to change (reroute_reads() moves the ReadOnly one on
+    // its own): bump, so the two never collide on one value.
+    for (auto& p : pools_) (void)p.pool->bump_generation();
     sockets_->shutdown_older_than(generation);
 }
+
+void RedisPools::reroute_reads() { (void)pools_[index(ConnectionMode::ReadOnly)].pool->bump_generation(); }
 
 void RedisPools::maintain() {
     for (auto& p : pools_) p.pool->maintain();

@@ -56,6 +56,9 @@ public:
     /// down (a command in flight fails, the next one is refused before sending) and close on
     /// release.
     void retire(std::uint64_t generation);
+    /// The replicas changed: idle ReadOnly connections close so that the next reads connect
+    /// where the read target now points; leased ones finish their work and close on release.
+    void reroute_reads();
     [[nodiscard]] std::uint64_t generation() const noexcept { return generation_->load(std::memory_order_acquire); }
 
     /// Background upkeep of every pool (see BlockingPool::maintain).

@@ -81,7 +81,7 @@ class PoolCore {
     /// stale and (above min_idle) long-idle connections, reports leaks, opens up to min_idle.
     void maintain(TimePoint now, Actions& out) noexcept;
     /// A role change: idle connections of older generations close now, leased ones on release,
-    /// connects in flight when they complete.
+    /// connects in flight when they complete; a connect back-off ends (it concerned the old target).
     void set_generation(std::uint64_t generation, Actions& out) noexcept;
     void set_min_idle(std::size_t min_idle) noexcept { options_.min_idle = std::min(min_idle, options_.size); }
     /// New requests fail with shut_down, queued ones now; idle connections close now, leased ones

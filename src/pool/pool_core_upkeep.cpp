@@ -17,6 +17,12 @@ void PoolCore::set_generation(std::uint64_t generation, Actions& out) noexcept {
     generation_ = generation;
     for (const SlotId slot : idle_) begin_close(slot, out);
     idle_.clear();
+    // What was failing to connect is not where connections go now (a new primary or master):
+    // the back-off of the old target must not delay the first connect to the new one.
+    if (connects_failing_) {
+        connects_failing_ = false;
+        if (head_ != nullptr) out.push({.kind = ActionKind::Wake, .slot = 0, .waiter = head_, .leak = {}});
+    }
 }
 
 void PoolCore::shutdown(Actions& out) noexcept {

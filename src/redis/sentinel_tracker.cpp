@@ -26,8 +26,11 @@ constexpr std::chrono::milliseconds kFenceCheck{250};
 }  // namespace
 
 SentinelTracker::SentinelTracker(const RedisOptions& options, std::chrono::milliseconds probe_timeout,
-                                 OnSwitch on_switch)
-    : options_(options), probe_timeout_(probe_timeout), on_switch_(std::move(on_switch)) {}
+                                 OnSwitch on_switch, OnReplicas on_replicas)
+    : options_(options),
+      probe_timeout_(probe_timeout),
+      on_switch_(std::move(on_switch)),
+      on_replicas_(std::move(on_replicas)) {}
 
 SentinelTracker::~SentinelTracker() { stop(); }
 
@@ -117,11 +120,15 @@ bool SentinelTracker::discover_once() {
     }
     std::optional<MasterAnswer> candidate;
     {
-        std::lock_guard lock(mutex_);
+        std::unique_lock lock(mutex_);
         candidate = state_.consider(masters);
         if (!candidate) {
-            set_replicas_locked(std::move(replicas));
-            if (state_.master()) return true;
+            const bool replicas_changed = set_replicas_locked(std::move(replicas));
+            const bool known = state_.master().has_value();
+            lock.unlock();
+            if (replicas_changed && on_replicas_) on_replicas_();
+            if (known) return true;
+            lock.lock();
             last_error_ = masters.empty() ? (errors.empty() ? "no sentinel answered" : errors)
                                           : "every master the sentinels named was retired by a failover";
             return false;
@@ -135,6 +142,7 @@ bool SentinelTracker::discover_once() {
         return false;
     }
     std::optional<std::pair<std::uint64_t, Endpoint>> switched;
+    bool replicas_changed = false;
     {
         std::lock_guard lock(mutex_);
         // A switch may have been announced during the ROLE check: ask again with what is known now.
@@ -145,19 +153,24 @@ bool SentinelTracker::discover_once() {
             log().info("redis: master of '{}' is {} (config-epoch {}, generation {})", sentinel().master_name,
                        verified.address.to_string(), verified.config_epoch, state_.generation());
         }
-        set_replicas_locked(std::move(replicas));
+        replicas_changed = set_replicas_locked(std::move(replicas));
         last_error_.clear();
         publish_locked();
     }
     if (switched && on_switch_) on_switch_(switched->first, switched->second);
+    if (replicas_changed && !switched && on_replicas_) on_replicas_();  // a switch moves every pool anyway
     return true;
 }
 
-void SentinelTracker::set_replicas_locked(std::vector<Endpoint> replicas) {
-    // Never read from the master's own address through the replica path, nor from a retired one
-    // until a sentinel says it replicates again (it is then listed with its link up).
+bool SentinelTracker::set_replicas_locked(std::vector<Endpoint> replicas) {
+    // Never read from the master's own address through the replica path; a former master comes
+    // back here once a sentinel lists it as a replica with its link up.
     std::erase_if(replicas, [&](const Endpoint& r) { return state_.master() && r == *state_.master(); });
+    std::sort(replicas.begin(), replicas.end(),
+              [](const Endpoint& a, const Endpoint& b) { return a.to_string() < b.to_string(); });
+    if (replicas == replicas_) return false;
     replicas_ = std::move(replicas);
+    return true;
 }
 
 void SentinelTracker::publish_locked() {

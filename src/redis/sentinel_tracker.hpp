@@ -31,7 +31,11 @@ public:
     /// Told of every switch, in order, with the new generation (the owner retires its pools).
     using OnSwitch = std::function<void(std::uint64_t generation, const Endpoint& master)>;
 
-    SentinelTracker(const RedisOptions& options, std::chrono::milliseconds probe_timeout, OnSwitch on_switch);
+    /// Told when the usable replicas changed (the owner moves idle read connections over).
+    using OnReplicas = std::function<void()>;
+
+    SentinelTracker(const RedisOptions& options, std::chrono::milliseconds probe_timeout, OnSwitch on_switch,
+                    OnReplicas on_replicas = {});
     ~SentinelTracker();
     SentinelTracker(const SentinelTracker&) = delete;
     SentinelTracker& operator=(const SentinelTracker&) = delete;
@@ -68,7 +72,7 @@ private:
     void resolver_loop();
     bool discover_once();  // true when a master is known afterwards
     void request_discovery();
-    void set_replicas_locked(std::vector<Endpoint> replicas);
+    bool set_replicas_locked(std::vector<Endpoint> replicas);  // true when they changed
     void publish_locked();  // the atomics readers check without the lock; wakes waiters
     // Watcher callbacks (on the io thread).
     void handle_switch(const Endpoint& old_master, const Endpoint& new_master);
@@ -78,6 +82,7 @@ private:
     RedisOptions options_;
     std::chrono::milliseconds probe_timeout_;
     OnSwitch on_switch_;
+    OnReplicas on_replicas_;
 
     mutable std::mutex mutex_;
     std::condition_variable changed_;     // master, fence or stop changed

@@ -91,3 +91,26 @@ inline const PoolHealth& redis_pool_of(const std::vector<PoolHealth>& pools, Con
 }
 
 }  // namespace ucm::test
+
+namespace ucm::test {
+
+/// "host:port,host:port" as endpoints.
+inline std::vector<Endpoint> endpoint_list(const std::string& text) {
+    std::vector<Endpoint> out;
+    std::istringstream in(text);
+    for (std::string item; std::getline(in, item, ',');) {
+        const auto colon = item.rfind(':');
+        out.push_back({item.substr(0, colon), static_cast<std::uint16_t>(std::stoi(item.substr(colon + 1)))});
+    }
+    return out;
+}
+
+/// Redis through Sentinel, as a service would configure it; quick probes so tests notice a
+/// stalled sentinel within about a second and a half.
+inline RedisOptions sentinel_redis(const std::string& sentinels, const std::string& master_name) {
+    return RedisOptions{.topology = RedisSentinel{.sentinels = endpoint_list(sentinels), .master_name = master_name},
+                        .connect_timeout = 2s,
+                        .command_timeout = 3s};
+}
+
+}  // namespace ucm::test
