@@ -27,6 +27,7 @@ ManagedRedis::ManagedRedis(const Config& config, std::string client_name)
             return tracker.master_for(deadline, false);
         };
         routing.await_writable = [&tracker](Deadline deadline) { tracker.await_unfenced(deadline); };
+        routing.settled = [&tracker] { return tracker.settled(); };
     }
     RedisPools::ErrorHook on_error;
     if (tracker_) {
@@ -58,7 +59,10 @@ bool ManagedRedis::shutdown(Deadline deadline) {
 std::vector<PoolHealth> ManagedRedis::pool_health() const { return pools_->pool_health(); }
 
 EndpointHealth ManagedRedis::probe(const Endpoint& endpoint, std::string role, Deadline deadline) const {
-    EndpointHealth out{.endpoint = endpoint.to_string(), .role = std::move(role), .breaker = "disabled"};
+    EndpointHealth out{.endpoint = endpoint.to_string(), .role = std::move(role)};
+    const auto breaker = pools_->breaker(out.endpoint);
+    out.breaker = to_string(breaker.state);
+    out.breaker_retry_in = breaker.retry_in;
     try {
         auto conn = redis::RedisConnection::connect({.endpoint = endpoint,
                                                      .user = options_.user,
@@ -120,6 +124,9 @@ void ManagedRedis::fill_health(HealthReport& report, Deadline deadline) {
         r.endpoints.push_back(std::move(e));
     }
     if (r.fenced) degrade("a Sentinel failover is in progress: master writes wait for its outcome");
+    for (const auto& e : r.endpoints) {
+        if (e.breaker == "open" || e.breaker == "forced_open") degrade(fmt::format("{}: circuit breaker {}", e.endpoint, e.breaker));
+    }
     for (const auto& s : r.sentinels) {
         if (!s.reachable) degrade(fmt::format("sentinel {} unreachable: {}", s.endpoint, s.error));
     }

@@ -4,6 +4,8 @@
 #include "manager/manager_pools.hpp"
 #include "redis/redis_pooled_connection.hpp"
 
+#include <fmt/format.h>
+
 namespace ucm {
 namespace {
 
@@ -15,10 +17,43 @@ redis::RedisConnectSpec base_spec(const RedisOptions& options, std::string clien
             .client_name = std::move(client_name)};
 }
 
+// Connects unless the endpoint's breaker is open; a refusal is CircuitOpen when the target is
+// settled, else a retriable failure so the acquire waits for the target to move (the same rule as
+// PostgreSQL's routing).
+redis::RedisConnection connect_through_breaker(const redis::RedisConnectSpec& spec, Deadline deadline,
+                                               BreakerSet& breakers, const std::function<bool()>& settled) {
+    const std::string where = spec.endpoint.to_string();
+    if (!breakers.try_acquire(where)) {
+        if (!settled || settled()) {
+            throw CircuitOpen({.message = fmt::format("redis {}: circuit breaker open after repeated connect "
+                                                      "failures; retry later",
+                                                      where),
+                               .endpoint = where});
+        }
+        throw ConnectionFailed({.message = fmt::format("redis {}: circuit breaker open; waiting for the master to "
+                                                      "be resolved",
+                                                      where),
+                                .retriable = true,
+                                .endpoint = where});
+    }
+    const auto started = SteadyClock::now();
+    try {
+        auto conn = redis::RedisConnection::connect(spec, deadline);
+        breakers.record(where, true, SteadyClock::now() - started);
+        return conn;
+    } catch (const Error& e) {
+        // Only the server's absence counts against it; a refused password is not an outage.
+        const bool outage = e.code() == Errc::connection_failed || e.code() == Errc::deadline_exceeded;
+        breakers.record(where, !outage, SteadyClock::now() - started);
+        throw;
+    }
+}
+
 }  // namespace
 
 RedisPools::RedisPools(const Config& config, Routing routing, std::string client_name, ErrorHook on_error)
     : generation_(std::make_shared<std::atomic<std::uint64_t>>(0)),
+      breakers_(std::make_shared<BreakerSet>(config.breaker)),
       sockets_(std::make_shared<redis::SocketRegistry>()) {
     const RedisOptions& options = config.redis.value();
     const auto command_timeout = options.command_timeout.value_or(mode_preset(config.manager.mode).query_deadline);
@@ -40,14 +75,15 @@ RedisPools::RedisPools(const Config& config, Routing routing, std::string client
         }
         slot.context = std::make_shared<const redis::LeaseContext>(std::move(context));
         Target target = access == ConnectionMode::ReadOnly && routing.replica ? routing.replica : routing.master;
-        auto factory = [spec, target = std::move(target), generation = generation_,
-                        sockets = sockets_](Deadline deadline) -> std::unique_ptr<pool::PooledResource> {
+        auto factory = [spec, target = std::move(target), generation = generation_, sockets = sockets_,
+                        breakers = breakers_,
+                        settled = routing.settled](Deadline deadline) -> std::unique_ptr<pool::PooledResource> {
             // The generation is read before the target, so a connection is never newer than its
             // address: at worst it is refused as stale, never trusted with an old master.
             const std::uint64_t opened_in = generation->load(std::memory_order_acquire);
             redis::RedisConnectSpec to = spec;
             to.endpoint = target(deadline);
-            auto conn = redis::RedisConnection::connect(to, deadline);
+            auto conn = connect_through_breaker(to, deadline, *breakers, settled);
             sockets->add(conn.socket(), opened_in);
             if (generation->load(std::memory_order_acquire) != opened_in) {
                 // retire() ran during the connect and could not see this socket yet.

@@ -9,6 +9,7 @@
 // pools by changing what it returns (first), then calling retire() - no pool is rebuilt.
 
 #include "pool/blocking_pool.hpp"
+#include "resilience/breaker_set.hpp"
 #include "redis/socket_registry.hpp"
 
 #include <ucm/core/config.hpp>
@@ -42,6 +43,10 @@ public:
         Target master;  ///< ReadWrite and Admin leases, and ReadOnly ones without `replica`
         Target replica{};  ///< ReadOnly leases (a replica, or the master when none is usable); empty: the master
         std::function<void(Deadline)> await_writable{};  ///< see redis::LeaseContext; empty: no fence
+        /// Whether where connections go is settled (no failover or rediscovery in progress): an
+        /// open breaker then fails the acquire with CircuitOpen; otherwise the acquire waits for
+        /// the target to move. Empty: always settled (a standalone server).
+        std::function<bool()> settled{};
     };
     /// Pools for `config.redis` (which must be set), named `client_name` on the server.
     RedisPools(const Config& config, Routing routing, std::string client_name, ErrorHook on_error = {});
@@ -65,6 +70,8 @@ public:
     void maintain();
     /// Shuts every pool down, waiting for leases until `deadline`; true if all came back.
     bool shutdown(Deadline deadline);
+    /// The breaker of one endpoint ("host:port").
+    [[nodiscard]] BreakerSet::View breaker(const std::string& endpoint) const { return breakers_->view(endpoint); }
     /// Per mode, its counters and long holders.
     [[nodiscard]] std::vector<PoolHealth> pool_health() const;
 
@@ -77,6 +84,7 @@ private:
     static std::size_t index(ConnectionMode mode) { return static_cast<std::size_t>(mode); }
 
     std::shared_ptr<std::atomic<std::uint64_t>> generation_;
+    std::shared_ptr<BreakerSet> breakers_;             // per endpoint, shared with the factories
     std::shared_ptr<redis::SocketRegistry> sockets_;  // shared with the factories, which may outlive us
     std::array<ModePool, 3> pools_;
 };

@@ -57,7 +57,9 @@ ConnectResult BlockingPool::Impl::connect(SlotId slot, TimePoint deadline) {
         if (!result.ok) result.message = "the connection factory returned no connection";
     } catch (const Error& e) {
         result.message = e.what();
-        result.retriable = e.retriable() && !core_.options().fail_fast_connect;
+        // An open circuit breaker is retriable for the caller (later), but ends this acquire now:
+        // waiting out the breaker inside the pool would turn a fast refusal into a timeout.
+        result.retriable = e.retriable() && e.code() != Errc::circuit_open && !core_.options().fail_fast_connect;
         result.code = e.code();
         if (!result.retriable) result.fatal = std::current_exception();
     } catch (const std::exception& e) {

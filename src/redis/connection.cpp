@@ -70,6 +70,42 @@ Reply Connection::command_argv(std::span<const std::string_view> argv, Deadline 
     }
 }
 
+Reply Connection::durable_argv(std::span<const std::string_view> argv, Durability durability, Deadline deadline) {
+    if (durability.replicas < 1 || durability.timeout.count() <= 0) {
+        throw ConfigInvalid("redis.durable", fmt::format("Durability needs replicas >= 1 and a timeout > 0 ms (got {} "
+                                                         "replicas, {} ms)",
+                                                         durability.replicas, durability.timeout.count()));
+    }
+    const std::string replicas = std::to_string(durability.replicas);
+    const std::string timeout = std::to_string(durability.timeout.count());
+    const std::array<std::string_view, 3> wait{"WAIT", replicas, timeout};
+    const std::array<std::span<const std::string_view>, 2> both{argv, wait};
+    std::vector<Reply> replies = run(both, deadline);
+    try {
+        if (replies[0].is_error()) {
+            throw_redis_error(classify_reply_error(replies[0].error_message()), replies[0].error_message(), endpoint());
+        }
+        if (replies[1].is_error()) {
+            throw InDoubt({.message = fmt::format("{}: the write was applied, but WAIT failed: {}", endpoint(),
+                                                  replies[1].error_message()),
+                           .retriable = false,
+                           .endpoint = endpoint()});
+        }
+        const std::int64_t confirmed = replies[1].as_integer();
+        if (confirmed < durability.replicas) {
+            throw InDoubt({.message = fmt::format("{}: the write was applied on the master, but only {} of {} "
+                                                  "replica(s) confirmed it within {} ms; it may not survive a failover",
+                                                  endpoint(), confirmed, durability.replicas,
+                                                  durability.timeout.count()),
+                           .retriable = false,
+                           .endpoint = endpoint()});
+        }
+    } catch (const Error& e) {
+        report_and_throw(e);
+    }
+    return std::move(replies[0]);
+}
+
 std::vector<Reply> Connection::pipeline(std::span<const Command> commands) {
     return pipeline(commands, deadline_after(command_timeout()));
 }

@@ -92,9 +92,11 @@ void SentinelTracker::resolver_loop() {
         }
         if (!discovery_requested_ && now < next) continue;
         discovery_requested_ = false;
+        discovering_ = true;
         lock.unlock();
         const bool found = discover_once();
         lock.lock();
+        discovering_ = false;
         if (found) {
             retry = kRetryFirst;
             next = SteadyClock::now() + kBackstop;
@@ -236,6 +238,11 @@ Endpoint SentinelTracker::master_for(Deadline deadline, bool write) {
     }
     if (stopping_) throw ShutDown({.message = "redis: the manager is shutting down"});
     return *state_.master();
+}
+
+bool SentinelTracker::settled() const {
+    std::lock_guard lock(mutex_);
+    return state_.master() && !state_.fenced() && !discovery_requested_ && !discovering_;
 }
 
 std::optional<Endpoint> SentinelTracker::master() const {

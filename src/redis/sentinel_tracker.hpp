@@ -53,6 +53,8 @@ public:
     /// A usable replica for a read (round robin), or nullopt: read from the master.
     [[nodiscard]] std::optional<Endpoint> next_replica();
 
+    /// A master is known, no failover is in progress and no rediscovery is pending or running.
+    [[nodiscard]] bool settled() const;
     /// The replicas the sentinels last listed as usable (never the master).
     [[nodiscard]] std::vector<Endpoint> replicas() const;
 
@@ -91,6 +93,7 @@ private:
     std::vector<Endpoint> replicas_;
     std::size_t next_replica_ = 0;
     bool discovery_requested_ = false;
+    bool discovering_ = false;
     bool stopping_ = false;
     std::string last_error_;              // why no master is known; never a secret
 

@@ -81,6 +81,12 @@ template <class... Args>
     return Command{std::string(detail::argument_bytes(values, room[i++]))...};
 }
 
+/// How many replicas must confirm a write before durable() returns (Redis `WAIT`).
+struct Durability {
+    int replicas = 1;                          ///< >= 1
+    std::chrono::milliseconds timeout{1'000};  ///< how long `WAIT` may block; > 0
+};
+
 /// One pooled Redis connection on loan (RAII): returned to its pool when destroyed.
 ///
 /// Arguments are sent as an argv array (RESP bulk strings), never formatted into a command line,
@@ -126,6 +132,24 @@ public:
                                                                     detail::argument_bytes(arguments, room[i++])...};
         return command_argv(argv, deadline_after(command_timeout()));
     }
+    /// Runs one write, then `WAIT replicas timeout` in the same round trip: returns the write's
+    /// reply once `durability.replicas` replicas have confirmed it. A Sentinel failover may then
+    /// promote any of them without losing the write.
+    /// Errors: those of command(); InDoubt (not retriable) when fewer replicas confirmed in time:
+    /// the master applied the write, but whether it survives a failover is unknown.
+    template <class... Args>
+    Reply durable(Durability durability, std::string_view name, const Args&... arguments) {
+        std::array<detail::IntegerText, sizeof...(Args)> room{};
+        std::size_t i = 0;
+        (void)i;  // both unused when there are no arguments
+        (void)room;
+        const std::array<std::string_view, sizeof...(Args) + 1> argv{name,
+                                                                    detail::argument_bytes(arguments, room[i++])...};
+        return durable_argv(argv, durability, deadline_after(command_timeout() + durability.timeout));
+    }
+    /// The same for a command given as its words, by `deadline`.
+    Reply durable_argv(std::span<const std::string_view> argv, Durability durability, Deadline deadline);
+
     /// Runs one command given as its words by `deadline`.
     Reply command_argv(std::span<const std::string_view> argv, Deadline deadline);
 

@@ -82,7 +82,8 @@ private:
                 }
             } catch (const Error& e) {
                 if (e.retriable()) {
-                    ++retried_;  // nothing was applied: the same number again
+                    ++retried_;  // nothing was applied: the same number again, after a breath
+                    std::this_thread::sleep_for(1ms);
                 } else {
                     ++in_doubt_;
                     ++next;
@@ -355,7 +356,9 @@ TEST_F(RedisSentinelDestructive, KilledMasterIsReplacedAndTheOldOneReturnsAsARep
     EXPECT_EQ(role_of(replica), "master");
 
     box_->start_member("redis0");
-    ASSERT_TRUE(eventually([&] { return role_of(old_master) == "slave"; }, 30s))
+    // Sentinel converts a returning master only after it has reported the wrong role for a
+    // while (about ten seconds here, sometimes more).
+    ASSERT_TRUE(eventually([&] { return role_of(old_master) == "slave"; }, 60s))
         << "the sentinels did not turn the old master into a replica";
     const auto rejoined = Clock::now();
     // Reads may go to it once a sentinel lists it as a usable replica again (the tracker
