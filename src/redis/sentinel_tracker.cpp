@@ -50,8 +50,11 @@ void SentinelTracker::start(Deadline first_discovery) {
             .master_address = [this](const Endpoint& address) { handle_master_address(address); },
             .resubscribed = [this] { request_discovery(); },
         });
-    std::unique_lock lock(mutex_);
-    changed_.wait_until(lock, first_discovery, [&] { return state_.master().has_value() || stopping_; });
+    {
+        std::unique_lock lock(mutex_);
+        changed_.wait_until(lock, first_discovery, [&] { return state_.master().has_value() || stopping_; });
+    }
+    watch_->await_first_contact(first_discovery);
 }
 
 void SentinelTracker::stop() {

@@ -5,6 +5,7 @@
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 
+#include <algorithm>
 #include <optional>
 #include <thread>
 
@@ -55,6 +56,18 @@ void SentinelWatch::stop() {
     impl_->work.reset();
     impl_->io.stop();
     if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+void SentinelWatch::await_first_contact(std::chrono::steady_clock::time_point deadline) const {
+    const auto contacted = [&] {
+        const auto all = impl_->watcher->snapshot();
+        return std::all_of(all.begin(), all.end(),
+                           [](const SentinelStatus& s) { return s.reachable || !s.last_error.empty(); });
+    };
+    // The watcher has no "first contact" callback to wait on; this runs once, at start-up.
+    while (!contacted() && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds{5});
+    }
 }
 
 std::vector<SentinelHealth> SentinelWatch::health() const {

@@ -29,6 +29,9 @@ public:
     SentinelWatch& operator=(const SentinelWatch&) = delete;
 
     void stop();
+    /// Waits until every sentinel has been reached or has failed once, or until `deadline`, so a
+    /// health report made right after start says something definite about each.
+    void await_first_contact(std::chrono::steady_clock::time_point deadline) const;
     [[nodiscard]] std::vector<SentinelHealth> health() const;
 
 private:

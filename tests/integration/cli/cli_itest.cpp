@@ -1,6 +1,7 @@
 // The `ucm` tool as a user runs it: `ucm health` against the shared sandbox, and `ucm demo` (which
 // starts its own sandbox, kills its primary and checks that no acknowledged write was lost).
 #include "support/manager_support.hpp"
+#include "support/redis_support.hpp"
 
 #include <sys/wait.h>
 
@@ -61,6 +62,28 @@ TEST(HealthCli, ForPeopleItPrintsTheStatusAndEveryEndpoint) {
     EXPECT_EQ(r.status, 0) << r.output;
     EXPECT_NE(r.output.find("healthy"), std::string::npos) << r.output;
     EXPECT_NE(r.output.find(endpoint_of_uri(sandbox_env().pg_primary)), std::string::npos) << r.output;
+}
+
+TEST(HealthCli, WithSentinelItPrintsTheRedisMasterEverySentinelAndTheQuorum) {
+    std::string sentinels;
+    for (const auto& s : endpoint_list(sandbox_env().redis_sentinels)) {
+        sentinels += (sentinels.empty() ? "\"" : ", \"") + s.to_string() + "\"";
+    }
+    const auto config = write_config("health", "[postgres]\nhosts = " + hosts_toml() +
+                                                   "\nuser = \"postgres\"\ndbname = \"postgres\"\n[redis]\nsentinels = [" +
+                                                   sentinels + "]\nmaster_name = \"" + sandbox_env().redis_master_name +
+                                                   "\"\n");
+    const auto r = run("health --config " + config.string());
+    std::filesystem::remove(config);
+    EXPECT_EQ(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find("redis (Sentinel '" + sandbox_env().redis_master_name + "'): master " +
+                            sandbox_env().redis_master),
+              std::string::npos)
+        << r.output;
+    for (const auto& s : endpoint_list(sandbox_env().redis_sentinels)) {
+        EXPECT_NE(r.output.find(s.to_string()), std::string::npos) << r.output;
+    }
+    EXPECT_NE(r.output.find("quorum: OK"), std::string::npos) << r.output;
 }
 
 TEST(HealthCli, ABadConfigExitsThreeNamingTheFieldAndNeverThePassword) {

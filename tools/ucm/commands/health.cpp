@@ -78,6 +78,38 @@ std::string one_line(std::string_view text) {
     return out;
 }
 
+void print_pools(const std::vector<EndpointHealth>& endpoints) {
+    bool any_pool = false;
+    for (const auto& e : endpoints) {
+        for (const auto& p : e.pools) {
+            if (!any_pool) fmt::print("\npools (total/idle/in_use/waiting):\n");
+            any_pool = true;
+            fmt::print("  {:<22} {:<10} {}/{}/{}/{}\n", e.endpoint, to_string(p.access), p.stats.total,
+                       p.stats.idle, p.stats.in_use, p.stats.waiting);
+        }
+    }
+}
+
+void print_redis(const RedisHealth& r) {
+    fmt::print("\nredis{}: master {}{}, generation {}\n",
+               r.sentinel ? fmt::format(" (Sentinel '{}')", r.master_name) : std::string(),
+               r.master.empty() ? std::string("unknown") : r.master, r.fenced ? " (failover in progress)" : "",
+               r.generation);
+    fmt::print("{:<22} {:<8} {:<5} {:>9}  {:<26}\n", "endpoint", "role", "reach", "rtt", "breaker");
+    for (const auto& e : r.endpoints) {
+        fmt::print("{:<22} {:<8} {:<5} {:>9}  {:<26}\n", e.endpoint, e.role, e.reachable ? "yes" : "no", rtt_text(e),
+                   breaker_text(e));
+    }
+    for (const auto& s : r.sentinels) {
+        fmt::print("{:<22} {:<8} {:<5} {:>9}  {}\n", s.endpoint, "sentinel", s.reachable ? "yes" : "no",
+                   s.rtt ? fmt::format("{:.2f}ms", static_cast<double>(s.rtt->count()) / 1000.0) : std::string("-"), one_line(s.error));
+    }
+    if (r.sentinel) {
+        fmt::print("quorum: {}\n", r.quorum_ok ? one_line(r.quorum) : std::string("no sentinel answered"));
+    }
+    print_pools(r.endpoints);
+}
+
 void print_table(const HealthReport& report) {
     fmt::print("status: {}\n", to_string(report.status));
     for (const auto& reason : report.reasons) fmt::print("  - {}\n", one_line(reason));
@@ -90,15 +122,8 @@ void print_table(const HealthReport& report) {
                    e.timeline == 0 ? std::string("-") : std::to_string(e.timeline), rtt_text(e), lag_text(e),
                    breaker_text(e), e.generation, e.connect_attempts);
     }
-    bool any_pool = false;
-    for (const auto& e : report.endpoints) {
-        for (const auto& p : e.pools) {
-            if (!any_pool) fmt::print("\npools (total/idle/in_use/waiting):\n");
-            any_pool = true;
-            fmt::print("  {:<22} {:<10} {}/{}/{}/{}\n", e.endpoint, to_string(p.access), p.stats.total,
-                       p.stats.idle, p.stats.in_use, p.stats.waiting);
-        }
-    }
+    print_pools(report.endpoints);
+    if (report.redis) print_redis(*report.redis);
 }
 
 int run_health(const HealthArgs& args) {
