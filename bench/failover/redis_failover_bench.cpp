@@ -12,6 +12,7 @@
 //
 //   UCM_SANDBOX_EXE=build/release/tools/ucm/ucm build/release/bench/ucm_redis_failover_bench 10
 #include "core/pg_uri.hpp"
+#include "support/endpoint_list.hpp"
 #include "support/redis_failover.hpp"
 
 #include <ucm/manager/unified_connection_manager.hpp>
@@ -37,16 +38,6 @@ void wait_for(const char* what, Condition condition, std::chrono::milliseconds t
         if (Clock::now() >= deadline) throw std::runtime_error(std::string("timed out waiting: ") + what);
         std::this_thread::sleep_for(10ms);
     }
-}
-
-std::vector<Endpoint> endpoint_list(const std::string& text) {
-    std::vector<Endpoint> out;
-    std::istringstream in(text);
-    for (std::string item; std::getline(in, item, ',');) {
-        const auto colon = item.rfind(':');
-        out.push_back({item.substr(0, colon), static_cast<std::uint16_t>(std::stoi(item.substr(colon + 1)))});
-    }
-    return out;
 }
 
 class Bench {

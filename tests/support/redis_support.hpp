@@ -4,6 +4,7 @@
 
 #include "manager/redis_pools.hpp"
 #include "redis/redis_connection.hpp"
+#include "support/endpoint_list.hpp"
 #include "support/manager_support.hpp"
 
 #include <ucm/core/config.hpp>
@@ -93,17 +94,6 @@ inline const PoolHealth& redis_pool_of(const std::vector<PoolHealth>& pools, Con
 }  // namespace ucm::test
 
 namespace ucm::test {
-
-/// "host:port,host:port" as endpoints.
-inline std::vector<Endpoint> endpoint_list(const std::string& text) {
-    std::vector<Endpoint> out;
-    std::istringstream in(text);
-    for (std::string item; std::getline(in, item, ',');) {
-        const auto colon = item.rfind(':');
-        out.push_back({item.substr(0, colon), static_cast<std::uint16_t>(std::stoi(item.substr(colon + 1)))});
-    }
-    return out;
-}
 
 /// Redis through Sentinel, as a service would configure it; quick probes so tests notice a
 /// stalled sentinel within about a second and a half.

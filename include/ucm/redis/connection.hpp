@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace ucm::redis {
@@ -124,13 +125,11 @@ public:
     /// Arguments: strings (binary safe) and integers.
     template <class... Args>
     Reply command(std::string_view name, const Args&... arguments) {
-        std::array<detail::IntegerText, sizeof...(Args)> room{};
-        std::size_t i = 0;
-        (void)i;  // both unused when there are no arguments
-        (void)room;
-        const std::array<std::string_view, sizeof...(Args) + 1> argv{name,
-                                                                    detail::argument_bytes(arguments, room[i++])...};
-        return command_argv(argv, deadline_after(command_timeout()));
+        return with_words(
+            [&](std::span<const std::string_view> argv) {
+                return command_argv(argv, deadline_after(command_timeout()));
+            },
+            name, arguments...);
     }
     /// Runs one write, then `WAIT replicas timeout` in the same round trip: returns the write's
     /// reply once `durability.replicas` replicas have confirmed it. A Sentinel failover may then
@@ -139,13 +138,11 @@ public:
     /// the master applied the write, but whether it survives a failover is unknown.
     template <class... Args>
     Reply durable(Durability durability, std::string_view name, const Args&... arguments) {
-        std::array<detail::IntegerText, sizeof...(Args)> room{};
-        std::size_t i = 0;
-        (void)i;  // both unused when there are no arguments
-        (void)room;
-        const std::array<std::string_view, sizeof...(Args) + 1> argv{name,
-                                                                    detail::argument_bytes(arguments, room[i++])...};
-        return durable_argv(argv, durability, deadline_after(command_timeout() + durability.timeout));
+        return with_words(
+            [&](std::span<const std::string_view> argv) {
+                return durable_argv(argv, durability, deadline_after(command_timeout() + durability.timeout));
+            },
+            name, arguments...);
     }
     /// The same for a command given as its words, by `deadline`.
     Reply durable_argv(std::span<const std::string_view> argv, Durability durability, Deadline deadline);
@@ -177,6 +174,18 @@ public:
     void release_broken() noexcept { lease_.release_broken(); }
 
 private:
+    // Calls `f` with the command's words: the arguments as bytes, integers formatted on the stack.
+    template <class F, class... Args>
+    static Reply with_words(F&& f, std::string_view name, const Args&... arguments) {
+        std::array<detail::IntegerText, sizeof...(Args)> room{};
+        std::size_t i = 0;
+        (void)i;  // both unused when there are no arguments
+        (void)room;
+        const std::array<std::string_view, sizeof...(Args) + 1> argv{name,
+                                                                    detail::argument_bytes(arguments, room[i++])...};
+        return std::forward<F>(f)(std::span<const std::string_view>(argv));
+    }
+
     std::vector<Reply> run(std::span<const std::span<const std::string_view>> commands, Deadline deadline);
     void check_usable();
     // Marks the lease broken if `e` poisons it, tells context->on_error, rethrows. Call it only

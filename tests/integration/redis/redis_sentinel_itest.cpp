@@ -10,6 +10,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 namespace ucm {
 namespace {
 
@@ -70,7 +73,8 @@ TEST(RedisSentinel, HealthShowsTheMasterReplicasSentinelsAndQuorum) {
     EXPECT_TRUE(r.endpoints[1].reachable) << r.endpoints[1].error;
     // Every sentinel is subscribed and polled by now, or soon.
     EXPECT_TRUE(eventually([&] {
-        for (const auto& s : manager.health_check().redis->sentinels) {
+        const HealthReport now = manager.health_check();  // kept: the loop reads into it
+        for (const auto& s : now.redis->sentinels) {
             if (!s.reachable) return false;
         }
         return true;
@@ -110,6 +114,61 @@ TEST(RedisSentinel, WrongSentinelPasswordIsNeverShown) {
     EXPECT_EQ(message.find("sentinel-secret-77"), std::string::npos) << message;
     const std::string json = manager.health_check().to_json();
     EXPECT_EQ(json.find("sentinel-secret-77"), std::string::npos) << json;
+}
+
+}  // namespace
+}  // namespace ucm
+
+namespace ucm {
+namespace {
+
+using namespace test;
+
+// For TSan (label concurrency): leases of every kind from several threads while health checks run
+// and broken master connections keep asking the tracker to rediscover.
+TEST(RedisSentinelConcurrency, LeasesHealthChecksAndRediscoveriesRaceCleanly) {
+    auto config = manager_config(sandbox_env().pg_primary, ManagerMode::AsyncModern, "redis-race");
+    config.redis = sentinel_redis(sandbox_env().redis_sentinels, sandbox_env().redis_master_name);
+    config.health.probe_timeout = 1s;
+    config.pool.size = 4;
+    UnifiedConnectionManager manager(config);
+    const std::string key = unique_key("race");
+    std::atomic<bool> stop{false};
+    std::atomic<int> writes{0};
+    std::atomic<int> reads{0};
+    std::atomic<int> unexpected{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 150; ++i) {
+                try {
+                    auto w = manager.redis(ConnectionMode::ReadWrite);
+                    w.command("SADD", key, t * 1000 + i);
+                    ++writes;
+                    if (i % 50 == 49) {
+                        (void)w.command("QUIT");  // the server closes it: the next command fails
+                        EXPECT_THROW((void)w.command("PING"), ConnectionFailed);
+                    }
+                    auto r = manager.redis(ConnectionMode::ReadOnly);
+                    (void)r.command("SCARD", key);
+                    ++reads;
+                } catch (const Error& e) {
+                    ++unexpected;
+                    ADD_FAILURE() << e.what();
+                }
+            }
+        });
+    }
+    threads.emplace_back([&] {
+        while (!stop) (void)manager.health_check();
+    });
+    for (int t = 0; t < 4; ++t) threads[static_cast<std::size_t>(t)].join();
+    stop = true;
+    threads.back().join();
+    EXPECT_EQ(writes.load(), 600);
+    EXPECT_EQ(reads.load(), 600);
+    EXPECT_EQ(unexpected.load(), 0);
+    EXPECT_EQ(manager.redis(ConnectionMode::ReadWrite).command("SCARD", key).as_integer(), 600);
 }
 
 }  // namespace

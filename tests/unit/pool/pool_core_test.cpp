@@ -349,6 +349,21 @@ TEST(PoolCore, ConnectFailureBacksOffBeforeTheNextAttempt) {
     EXPECT_EQ(w.kind, GrantKind::Connect);
 }
 
+TEST(PoolCore, ANewGenerationEndsTheBackOffAndWakesTheHead) {
+    PoolOptions o = small_options(2, 0);
+    o.connect_retry_interval = 100ms;
+    CoreHarness h(o);
+    Waiter& w = h.acquire();
+    h.core.on_connect_failed(w.slot, &w, {.message = "refused"}, h.now, h.out);
+    h.out.clear();
+    // The target moved (a new master): its first connect must not wait out the old one's back-off.
+    h.core.set_generation(h.core.generation() + 1, h.out);
+    EXPECT_TRUE(h.wakes(w));
+    h.core.poll(w, h.now, h.out);
+    EXPECT_EQ(w.state, WaitState::Granted);
+    EXPECT_EQ(w.kind, GrantKind::Connect);
+}
+
 TEST(PoolCore, WhileConnectsFailOnlyOneAttemptRunsAtATime) {
     PoolOptions o = small_options(3, 0);
     o.connect_retry_interval = 0ms;
