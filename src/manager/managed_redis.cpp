@@ -17,23 +17,25 @@ ManagedRedis::ManagedRedis(const Config& config, std::string client_name)
     } else {
         // The pools exist before the tracker's first switch can reach them: the hook only runs
         // once start() below has been called.
-        tracker_ = std::make_unique<redis::SentinelTracker>(
+        tracker_ = std::make_shared<redis::SentinelTracker>(
             options_, probe_timeout_, [this](std::uint64_t generation, const Endpoint&) { pools_->retire(generation); },
             [this] { pools_->reroute_reads(); });
-        redis::SentinelTracker& tracker = *tracker_;
-        routing.master = [&tracker](Deadline deadline) { return tracker.master_for(deadline, false); };
-        routing.replica = [&tracker](Deadline deadline) {
-            if (auto replica = tracker.next_replica()) return *replica;
-            return tracker.master_for(deadline, false);
+        // Shared, not borrowed: a lease may outlive the manager (it then finds the tracker
+        // stopped: no fence, and ShutDown for a new master).
+        std::shared_ptr<redis::SentinelTracker> tracker = tracker_;
+        routing.master = [tracker](Deadline deadline) { return tracker->master_for(deadline, false); };
+        routing.replica = [tracker](Deadline deadline) {
+            if (auto replica = tracker->next_replica()) return *replica;
+            return tracker->master_for(deadline, false);
         };
-        routing.await_writable = [&tracker](Deadline deadline) { tracker.await_unfenced(deadline); };
-        routing.settled = [&tracker] { return tracker.settled(); };
+        routing.await_writable = [tracker](Deadline deadline) { tracker->await_unfenced(deadline); };
+        routing.settled = [tracker] { return tracker->settled(); };
     }
     RedisPools::ErrorHook on_error;
     if (tracker_) {
-        on_error = [&tracker = *tracker_](const Error& e, ConnectionMode mode) {
+        on_error = [tracker = tracker_](const Error& e, ConnectionMode mode) {
             // READONLY is what a replica says to a ReadOnly lease that wrote: not news about the master.
-            if (mode != ConnectionMode::ReadOnly) tracker.on_lease_error(e);
+            if (mode != ConnectionMode::ReadOnly) tracker->on_lease_error(e);
         };
     }
     pools_ = std::make_unique<RedisPools>(config, std::move(routing), std::move(client_name), std::move(on_error));

@@ -43,7 +43,7 @@ private:
 
     RedisOptions options_;
     std::chrono::milliseconds probe_timeout_;
-    std::unique_ptr<redis::SentinelTracker> tracker_;  // null: standalone
+    std::shared_ptr<redis::SentinelTracker> tracker_;  // null: standalone; shared with the leases' hooks
     std::unique_ptr<RedisPools> pools_;
 };
 

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <optional>
 #include <thread>
 
 namespace ucm {
@@ -82,6 +83,18 @@ TEST(RedisSentinel, HealthShowsTheMasterReplicasSentinelsAndQuorum) {
     const std::string json = manager.health_check().to_json();
     EXPECT_NE(json.find("\"sentinels\""), std::string::npos) << json;
     EXPECT_NE(json.find(sandbox_env().redis_master), std::string::npos) << json;
+}
+
+TEST(RedisSentinel, ALeaseOutlivingItsManagerStillWorksUntilReleased) {
+    std::optional<redis::Connection> lease;
+    {
+        UnifiedConnectionManager manager(sentinel_config("redis-outlive"));
+        lease.emplace(manager.redis(ConnectionMode::ReadWrite));
+    }
+    // The manager and its Sentinel threads are gone; the lease's fence and generation checks
+    // still have what they point to.
+    EXPECT_EQ(lease->command("PING").as_string(), "PONG");
+    lease.reset();
 }
 
 TEST(RedisSentinel, UnknownMasterNameWaitsThenFailsRetriablyNamingWhy) {
