@@ -198,8 +198,9 @@ for kind, label in [("failover", "SENTINEL FAILOVER"), ("kill", "kill -9 of the 
         L.append(f"| {label} | {writer} | {len(r)} | {statistics.median(lost):g} ({max(lost)}) | "
                  f"{sum(lost):,} / {sum(x[0] for x in r):,} | {statistics.median(first):.1f} ({max(first):.1f}) |")
 L.append("")
-L.append("After a kill, writes the master acknowledged but had not yet replicated are lost to every client "
-         "(asynchronous replication); `durable()` (`WAIT`) is the remedy. After `SENTINEL FAILOVER` the old "
+L.append("After a kill, writes the master acknowledged but had not yet replicated can be lost by every client "
+         "(asynchronous replication; none were in these rounds, one write per ms replicates within it); "
+         "`durable()` (`WAIT`) is the remedy. After `SENTINEL FAILOVER` the old "
          "master stays up: the naive client keeps writing to it (and losing the writes) until Sentinel "
          "demotes it about 10 s later; the switcher loses the writes made between the promotion and "
          "`+switch-master`; ucm holds writes from the first failover-progress event to `+switch-master`.")
