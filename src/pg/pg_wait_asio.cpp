@@ -8,8 +8,6 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
-#include <fmt/format.h>
-
 namespace ucm::pg {
 namespace {
 
@@ -48,15 +46,6 @@ asio::awaitable<void> ready(stream_descriptor& sd, IoWait what) {
     }
 }
 
-[[noreturn]] void deadline_passed(PgConnection& conn, OnDeadline on_deadline) {
-    if (on_deadline == OnDeadline::cancel_and_close) conn.cancel_in_background();
-    conn.close();
-    throw DeadlineExceeded({.message = fmt::format("{}: deadline exceeded waiting for a result; connection closed",
-                                                   conn.endpoint()),
-                            .poisons_connection = true,
-                            .endpoint = conn.endpoint()});
-}
-
 }  // namespace
 
 asio::awaitable<bool> async_wait_fd(int fd, IoWait what, Deadline deadline) {
@@ -76,13 +65,7 @@ asio::awaitable<PgConnection> async_connect(const ConnectSpec& spec, Deadline de
         // Re-read the socket every step: libpq may open a new one (next host, SSL retry), so the
         // descriptor is made afresh for each wait.
         const bool is_ready = co_await async_wait_fd(conn.socket(), wait, deadline);
-        if (!is_ready) {
-            conn.close();
-            throw ConnectionFailed({.message = fmt::format("{}: connect timed out", spec.endpoint),
-                                    .retriable = true,
-                                    .poisons_connection = true,
-                                    .endpoint = spec.endpoint});
-        }
+        if (!is_ready) connect_timed_out(conn, spec);
     }
     co_return conn;
 }

@@ -19,9 +19,7 @@ short poll_events(IoWait what) noexcept {
     return 0;
 }
 
-namespace {
-
-[[noreturn]] void deadline_passed(PgConnection& conn, OnDeadline on_deadline) {
+void deadline_passed(PgConnection& conn, OnDeadline on_deadline) {
     if (on_deadline == OnDeadline::cancel_and_close) conn.cancel_in_background();
     conn.close();
     throw DeadlineExceeded({.message = fmt::format("{}: deadline exceeded waiting for a result; connection closed",
@@ -30,7 +28,13 @@ namespace {
                             .endpoint = conn.endpoint()});
 }
 
-}  // namespace
+void connect_timed_out(PgConnection& conn, const ConnectSpec& spec) {
+    conn.close();
+    throw ConnectionFailed({.message = fmt::format("{}: connect timed out", spec.endpoint),
+                            .retriable = true,
+                            .poisons_connection = true,
+                            .endpoint = spec.endpoint});
+}
 
 Result await_result_blocking(PgConnection& conn, Deadline deadline, OnDeadline on_deadline) {
     for (IoWait wait = conn.query_step(); wait != IoWait::none; wait = conn.query_step()) {
@@ -55,13 +59,7 @@ PgConnection connect_blocking(const ConnectSpec& spec, Deadline deadline) {
     PgConnection conn = PgConnection::start(spec);
     for (IoWait wait = conn.connect_step(); wait != IoWait::none; wait = conn.connect_step()) {
         // Re-read the socket every step: libpq may open a new one (next host, SSL retry).
-        if (!wait_fd(conn.socket(), wait, deadline)) {
-            conn.close();
-            throw ConnectionFailed({.message = fmt::format("{}: connect timed out", spec.endpoint),
-                                    .retriable = true,
-                                    .poisons_connection = true,
-                                    .endpoint = spec.endpoint});
-        }
+        if (!wait_fd(conn.socket(), wait, deadline)) connect_timed_out(conn, spec);
     }
     return conn;
 }

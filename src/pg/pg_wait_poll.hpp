@@ -26,6 +26,12 @@ enum class OnDeadline : std::uint8_t {
     close_only,        ///< never cancel (COMMIT): just close; the outcome is in doubt
 };
 
+/// The deadline passed while a command was in flight: cancels it on the server (unless
+/// close_only), closes the connection and throws DeadlineExceeded. Shared by both drivers.
+[[noreturn]] void deadline_passed(PgConnection& conn, OnDeadline on_deadline);
+/// A connect missed its deadline: closes and throws a retriable ConnectionFailed. Shared by both drivers.
+[[noreturn]] void connect_timed_out(PgConnection& conn, const ConnectSpec& spec);
+
 /// Waits for the result of the command already sent. Throws the server's error, ConnectionFailed,
 /// or DeadlineExceeded (the connection is then closed).
 Result await_result_blocking(PgConnection& conn, Deadline deadline, OnDeadline on_deadline);
