@@ -1,5 +1,6 @@
 #include "manager/managed_redis.hpp"
 
+#include "health/health_verdict.hpp"
 #include "redis/redis_connection.hpp"
 #include "redis/sentinel_tracker.hpp"
 
@@ -23,10 +24,10 @@ ManagedRedis::ManagedRedis(const Config& config, std::string client_name)
         // Shared, not borrowed: a lease may outlive the manager (it then finds the tracker
         // stopped: no fence, and ShutDown for a new master).
         std::shared_ptr<redis::SentinelTracker> tracker = tracker_;
-        routing.master = [tracker](Deadline deadline) { return tracker->master_for(deadline, false); };
+        routing.master = [tracker](Deadline deadline) { return tracker->master_for(deadline); };
         routing.replica = [tracker](Deadline deadline) {
             if (auto replica = tracker->next_replica()) return *replica;
-            return tracker->master_for(deadline, false);
+            return tracker->master_for(deadline);
         };
         routing.await_writable = [tracker](Deadline deadline) { tracker->await_unfenced(deadline); };
         routing.settled = [tracker] { return tracker->settled(); };
@@ -72,12 +73,11 @@ EndpointHealth ManagedRedis::probe(const Endpoint& endpoint, std::string role, D
                                                      .client_name = "ucm-health"},
                                                     deadline);
         const std::array<std::string_view, 1> ping{"PING"};
-        const std::array<redis::Argv, 1> commands{redis::Argv(ping)};
         const auto started = SteadyClock::now();
-        const auto replies = conn.exchange(commands, deadline, false);
+        const redis::Reply reply = conn.exchange_one(ping, deadline, false);
         out.rtt = std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - started);
-        out.reachable = !replies[0].is_error();
-        if (!out.reachable) out.error = replies[0].error_message();
+        out.reachable = !reply.is_error();
+        if (!out.reachable) out.error = reply.error_message();
     } catch (const Error& e) {
         out.error = e.what();
     }
@@ -85,14 +85,8 @@ EndpointHealth ManagedRedis::probe(const Endpoint& endpoint, std::string role, D
 }
 
 void ManagedRedis::fill_health(HealthReport& report, Deadline deadline) {
-    auto degrade = [&](std::string why) {
-        if (report.status == HealthStatus::Healthy) report.status = HealthStatus::Degraded;
-        report.reasons.push_back("redis: " + std::move(why));
-    };
-    auto fail = [&](std::string why) {
-        report.status = HealthStatus::Unhealthy;
-        report.reasons.push_back("redis: " + std::move(why));
-    };
+    auto degrade = [&](std::string why) { ucm::degrade(report, "redis: " + std::move(why)); };
+    auto fail = [&](std::string why) { mark_unhealthy(report, "redis: " + std::move(why)); };
     RedisHealth r;
     std::optional<Endpoint> master;
     std::vector<Endpoint> replicas;
@@ -126,22 +120,12 @@ void ManagedRedis::fill_health(HealthReport& report, Deadline deadline) {
         r.endpoints.push_back(std::move(e));
     }
     if (r.fenced) degrade("a Sentinel failover is in progress: master writes wait for its outcome");
-    for (const auto& e : r.endpoints) {
-        if (e.breaker == "open" || e.breaker == "forced_open") degrade(fmt::format("{}: circuit breaker {}", e.endpoint, e.breaker));
-    }
     for (const auto& s : r.sentinels) {
         if (!s.reachable) degrade(fmt::format("sentinel {} unreachable: {}", s.endpoint, s.error));
     }
     if (r.sentinel && !r.quorum_ok) degrade("no sentinel answered SENTINEL CKQUORUM");
     if (r.quorum_ok == false) degrade(fmt::format("SENTINEL CKQUORUM: {}", r.quorum));
-    for (const auto& e : r.endpoints) {
-        for (const auto& p : e.pools) {
-            if (!p.long_holders.empty()) {
-                degrade(fmt::format("{}: {} lease(s) of the {} pool held past leak_threshold", e.endpoint,
-                                    p.long_holders.size(), to_string(p.access)));
-            }
-        }
-    }
+    for (const auto& e : r.endpoints) judge_breaker_and_leaks(report, e, "redis: ");
     report.redis = std::move(r);
 }
 

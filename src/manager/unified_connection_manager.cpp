@@ -3,6 +3,7 @@
 #include "core/fork_guard.hpp"
 #include "core/log.hpp"
 #include "core/periodic_task.hpp"
+#include "health/health_verdict.hpp"
 #include "manager/manager_pools.hpp"
 #include "manager/managed_redis.hpp"
 #include "pg/conninfo.hpp"
@@ -234,10 +235,7 @@ public:
                              .connect_attempts = st.connect_attempts,
                              .error = st.error,
                              .pools = pool_health(i)};
-            if (st.breaker == BreakerState::Open) {
-                e.breaker_retry_in = std::chrono::ceil<std::chrono::milliseconds>(std::max(st.retry_at - now,
-                                                                                            SteadyClock::duration{}));
-            }
+            if (st.breaker == BreakerState::Open) e.breaker_retry_in = breaker_retry_in(st.retry_at, now);
             out.push_back(std::move(e));
         }
         return out;
@@ -246,16 +244,9 @@ public:
     HealthReport report() const {
         HealthReport r;
         r.endpoints = endpoints();
-        auto degrade = [&](std::string why) {
-            if (r.status == HealthStatus::Healthy) r.status = HealthStatus::Degraded;
-            r.reasons.push_back(std::move(why));
-        };
         const auto target = std::find_if(r.endpoints.begin(), r.endpoints.end(),
                                          [](const EndpointHealth& e) { return e.write_target; });
-        if (target == r.endpoints.end()) {
-            r.status = HealthStatus::Unhealthy;
-            r.reasons.push_back("no writable primary is known");
-        }
+        if (target == r.endpoints.end()) mark_unhealthy(r, "no writable primary is known");
         if (topology->split_brain()) {
             std::vector<std::string> claimants;
             for (const auto& e : r.endpoints) {
@@ -263,27 +254,19 @@ public:
                     claimants.push_back(fmt::format("{} (timeline {})", e.endpoint, e.timeline));
                 }
             }
-            degrade(fmt::format("split brain: {} accept writes; writes go only to {}", fmt::join(claimants, " and "),
-                                target != r.endpoints.end() ? target->endpoint : std::string("none")));
+            degrade(r, fmt::format("split brain: {} accept writes; writes go only to {}", fmt::join(claimants, " and "),
+                                   target != r.endpoints.end() ? target->endpoint : std::string("none")));
         }
         for (const auto& e : r.endpoints) {
-            if (!e.reachable) degrade(fmt::format("{} ({}) unreachable: {}", e.endpoint, e.role, e.error));
-            if (e.breaker == "open" || e.breaker == "forced_open") {
-                degrade(fmt::format("{}: circuit breaker {}", e.endpoint, e.breaker));
-            }
+            if (!e.reachable) degrade(r, fmt::format("{} ({}) unreachable: {}", e.endpoint, e.role, e.error));
             if (e.reachable && e.role == "standby") {
                 pg::HostView v{.role = pg::HostRole::Standby, .lag_bytes = e.lag_bytes, .lag_time = e.lag};
                 if (!pg::within_lag(v, policy)) {
-                    degrade(fmt::format("{}: standby beyond the lag limit ({} bytes, {} ms behind)", e.endpoint,
-                                        e.lag_bytes.value_or(0), e.lag ? e.lag->count() : -1));
+                    degrade(r, fmt::format("{}: standby beyond the lag limit ({} bytes, {} ms behind)", e.endpoint,
+                                           e.lag_bytes.value_or(0), e.lag ? e.lag->count() : -1));
                 }
             }
-            for (const auto& p : e.pools) {
-                if (!p.long_holders.empty()) {
-                    degrade(fmt::format("{}: {} lease(s) of the {} pool held past leak_threshold", e.endpoint,
-                                        p.long_holders.size(), to_string(p.access)));
-                }
-            }
+            judge_breaker_and_leaks(r, e);
         }
         return r;
     }

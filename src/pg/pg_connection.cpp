@@ -1,5 +1,6 @@
 #include "pg/pg_connection.hpp"
 
+#include "core/redact.hpp"
 #include "pg/pg_error.hpp"
 
 #include <fmt/format.h>
@@ -69,14 +70,8 @@ void on_notice(void* arg, const PGresult* result) {
     }
 }
 
-std::string scrub(std::string text, const std::vector<std::string>& secrets) {
-    for (const auto& secret : secrets) {
-        if (secret.empty()) continue;
-        for (auto pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos + 3)) {
-            text.replace(pos, secret.size(), "***");
-        }
-    }
-    return text;
+std::string scrub(std::string_view text, const std::vector<std::string>& secrets) {
+    return ucm::detail::redact(text, std::vector<std::string_view>(secrets.begin(), secrets.end()));
 }
 
 // Case-insensitive search for LISTEN in a statement; a false positive costs one UNLISTEN at release.

@@ -1,12 +1,13 @@
 #include "pg/pg_wait_poll.hpp"
 
+#include "core/poll_fd.hpp"
+
 #include <ucm/core/error.hpp>
 
 #include <fmt/format.h>
 
 #include <poll.h>
 
-#include <cerrno>
 
 namespace ucm::pg {
 short poll_events(IoWait what) noexcept {
@@ -44,15 +45,8 @@ Result await_result_blocking(PgConnection& conn, Deadline deadline, OnDeadline o
 }
 
 bool wait_fd(int fd, IoWait what, Deadline deadline) {
-    pollfd pfd{.fd = fd, .events = poll_events(what), .revents = 0};
-    for (;;) {
-        const auto left = std::chrono::ceil<std::chrono::milliseconds>(remaining(deadline));
-        if (left.count() <= 0) return false;
-        const int timeout = left.count() > 60'000 ? 60'000 : static_cast<int>(left.count());
-        const int n = ::poll(&pfd, 1, timeout);
-        if (n > 0) return true;  // readiness or an error condition: the next step finds out which
-        if (n < 0 && errno != EINTR) return true;
-    }
+    // Readiness or an error condition: the next step finds out which.
+    return ucm::detail::poll_fd(fd, poll_events(what), deadline) != 0;
 }
 
 PgConnection connect_blocking(const ConnectSpec& spec, Deadline deadline) {

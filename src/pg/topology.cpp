@@ -44,7 +44,7 @@ std::shared_ptr<Topology> Topology::create(TopologySetup setup) {
     return t;
 }
 
-Topology::Topology(TopologySetup setup) : setup_(std::move(setup)) {
+Topology::Topology(TopologySetup setup) : setup_(std::move(setup)), backoff_(kFirstBackoff, kMaxBackoff) {
     const auto& endpoints = setup_.options.hosts;
     for (std::size_t i = 0; i < endpoints.size(); ++i) {
         auto link = std::make_shared<HostLink>();
@@ -93,7 +93,7 @@ void Topology::run() {
 
 SteadyClock::time_point Topology::next_round_locked(SteadyClock::time_point now) const {
     auto at = last_round_end_ + setup_.options.topology_refresh;
-    if (backoff_ > 0ms) at = std::min(at, last_round_end_ + backoff_);
+    if (backoff_.current() > 0ms) at = std::min(at, last_round_end_ + backoff_.current());
     if (refresh_requested_) at = std::min(at, last_round_end_ + kDebounce);
     for (const auto& h : hosts_) {
         if (h.breaker.state() == BreakerState::Open) at = std::min(at, h.breaker.retry_at());
@@ -178,9 +178,9 @@ void Topology::finish_round_locked(const std::vector<ProbeResult>& results, cons
     ++rounds_done_;
     last_round_end_ = SteadyClock::now();
     if (primary_known_locked()) {
-        backoff_ = 0ms;
+        backoff_.reset();
     } else {
-        backoff_ = backoff_ == 0ms ? kFirstBackoff : std::min(backoff_ * 2, kMaxBackoff);
+        (void)backoff_.failed();
     }
 }
 
@@ -297,7 +297,7 @@ Topology::Snapshot Topology::snapshot() const {
     std::lock_guard lock(mutex_);
     Snapshot s;
     s.version = version_;
-    s.settled = rounds_done_ > 0 && rounds_done_ == rounds_started_ && !refresh_requested_ && backoff_ == 0ms;
+    s.settled = rounds_done_ > 0 && rounds_done_ == rounds_started_ && !refresh_requested_ && backoff_.current() == 0ms;
     s.views.reserve(hosts_.size());
     bool any_reachable = false;
     for (std::size_t i = 0; i < hosts_.size(); ++i) {

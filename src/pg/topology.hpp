@@ -7,6 +7,7 @@
 #include "pg/host_link.hpp"
 #include "pg/router.hpp"
 #include "pg/topology_probe.hpp"
+#include "resilience/capped_backoff.hpp"
 #include "resilience/circuit_breaker.hpp"
 
 #include <ucm/core/deadline.hpp>
@@ -141,7 +142,7 @@ private:
     bool refresh_requested_ = false;
     bool stopping_ = false;
     SteadyClock::time_point last_round_end_{};
-    std::chrono::milliseconds backoff_{0};
+    CappedBackoff backoff_;  // between rounds while no writable primary is known
     std::thread thread_;
 };
 

@@ -1,5 +1,7 @@
 #include "redis/redis_connection.hpp"
 
+#include "core/poll_fd.hpp"
+#include "core/redact.hpp"
 #include "core/sigpipe_guard.hpp"
 #include "redis/hiredis_handle.hpp"
 #include "redis/redis_error.hpp"
@@ -39,26 +41,9 @@ struct RedisConnection::State {
 
 namespace {
 
-// Waits until `fd` is ready for `events` or the deadline passes; 0 on timeout, else revents.
-short wait_fd(int fd, short events, Deadline deadline) {
-    pollfd pfd{.fd = fd, .events = events, .revents = 0};
-    for (;;) {
-        const auto left = std::chrono::ceil<std::chrono::milliseconds>(remaining(deadline));
-        if (left.count() <= 0) return 0;
-        const int timeout = left.count() > 60'000 ? 60'000 : static_cast<int>(left.count());
-        const int n = ::poll(&pfd, 1, timeout);
-        if (n > 0) return pfd.revents;
-        if (n < 0 && errno != EINTR) return POLLERR;  // the next hiredis call reports the error
-    }
-}
+using ucm::detail::poll_fd;
 
-std::string scrub(std::string text, const std::string& secret) {
-    if (secret.empty()) return text;
-    for (auto pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos + 3)) {
-        text.replace(pos, secret.size(), "***");
-    }
-    return text;
-}
+std::string scrub(std::string_view text, std::string_view secret) { return ucm::detail::redact(text, {secret}); }
 
 bool is_word(std::string_view word, std::string_view upper) {
     if (word.size() != upper.size()) return false;
@@ -131,7 +116,7 @@ bool write_all(RedisConnection::State& s, Deadline deadline, bool may_write) {
         if (rc != REDIS_OK) fail_context(s, saved_errno, sent, may_write);
         sent = true;  // conservatively: a successful call may have written something
         if (done != 0) break;
-        const short ready = wait_fd(s.ctx->fd, POLLOUT | POLLIN, deadline);
+        const short ready = poll_fd(s.ctx->fd, POLLOUT | POLLIN, deadline);
         if (ready == 0) fail_timeout(s, sent, may_write);
         if ((ready & POLLIN) != 0 && redisBufferRead(s.ctx.get()) != REDIS_OK) {
             fail_context(s, errno, sent, may_write);
@@ -147,6 +132,11 @@ RedisConnection::RedisConnection(RedisConnection&&) noexcept = default;
 RedisConnection& RedisConnection::operator=(RedisConnection&&) noexcept = default;
 RedisConnection::~RedisConnection() {
     if (state_) state_->close();
+}
+
+Reply RedisConnection::exchange_one(Argv command, Deadline deadline, bool may_write) {
+    const std::array<Argv, 1> one{command};
+    return std::move(exchange(one, deadline, may_write).at(0));
 }
 
 std::vector<Reply> RedisConnection::exchange(std::span<const Argv> commands, Deadline deadline, bool may_write) {
@@ -189,7 +179,7 @@ std::vector<Reply> RedisConnection::exchange(std::span<const Argv> commands, Dea
             --s.pending;
             continue;
         }
-        if (wait_fd(s.ctx->fd, POLLIN, deadline) == 0) fail_timeout(s, sent, may_write);
+        if (poll_fd(s.ctx->fd, POLLIN, deadline) == 0) fail_timeout(s, sent, may_write);
         if (redisBufferRead(s.ctx.get()) != REDIS_OK) fail_context(s, errno, sent, may_write);
     }
     return replies;
@@ -205,7 +195,7 @@ RedisContextPtr open_socket(const RedisConnectSpec& spec, const std::string& end
     };
     if (!ctx) fail(classify_context_error(REDIS_ERR_OOM, 0), "out of memory");
     if (ctx->err != 0) fail(classify_context_error(ctx->err, errno), ctx->errstr);
-    if (wait_fd(ctx->fd, POLLOUT, deadline) == 0) {
+    if (poll_fd(ctx->fd, POLLOUT, deadline) == 0) {
         fail({.code = Errc::connection_failed, .retriable = true, .poisons = true}, "timed out");
     }
     int so_error = 0;

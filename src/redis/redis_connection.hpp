@@ -51,6 +51,8 @@ public:
     /// connection already broken or closed), DeadlineExceeded; both poison the connection, which
     /// is closed at once. `may_write`: a failure after sending is then not retriable.
     std::vector<Reply> exchange(std::span<const Argv> commands, Deadline deadline, bool may_write);
+    /// exchange() of one command: its reply (an error reply as a value).
+    Reply exchange_one(Argv command, Deadline deadline, bool may_write);
 
     /// No round trip: false when broken, closed, owed a reply, or when the socket is readable
     /// although nothing was asked (EOF or stray bytes).

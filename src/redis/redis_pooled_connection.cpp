@@ -9,9 +9,8 @@ namespace {
 // One command, no writes: a failure after sending can be retried.
 bool run_expecting(RedisConnection& conn, std::string_view word, std::string_view expected, Deadline deadline) {
     const std::array<std::string_view, 1> argv{word};
-    const std::array<Argv, 1> commands{Argv(argv)};
-    const auto replies = conn.exchange(commands, deadline, false);
-    return replies.size() == 1 && replies[0].type() == ReplyType::Status && replies[0].as_string() == expected;
+    const Reply reply = conn.exchange_one(argv, deadline, false);
+    return reply.type() == ReplyType::Status && reply.as_string() == expected;
 }
 
 }  // namespace

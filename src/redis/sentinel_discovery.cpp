@@ -87,13 +87,12 @@ bool says_master(const Endpoint& address, const RedisOptions& options, Deadline 
                                                          .client_name = std::string(kSentinelClientName)},
                                                         deadline);
         const std::array<std::string_view, 1> role{"ROLE"};
-        const std::array<Argv, 1> commands{Argv(role)};
-        const std::vector<Reply> replies = conn.exchange(commands, deadline, false);
-        if (replies[0].is_error()) {
-            error = fmt::format("{}: ROLE: {}", address.to_string(), replies[0].error_message());
+        const Reply reply = conn.exchange_one(role, deadline, false);
+        if (reply.is_error()) {
+            error = fmt::format("{}: ROLE: {}", address.to_string(), reply.error_message());
             return false;
         }
-        const auto fields = replies[0].as_array();
+        const auto fields = reply.as_array();
         if (fields.empty() || fields[0].as_string() != "master") {
             error = fmt::format("{}: named master by the sentinels, but ROLE says '{}'", address.to_string(),
                                 fields.empty() ? std::string("nothing") : fields[0].as_string());
@@ -111,10 +110,9 @@ std::optional<std::pair<bool, std::string>> check_quorum(const RedisSentinel& se
         try {
             RedisConnection conn = connect_sentinel(s, sentinel, deadline);
             const std::array<std::string_view, 3> ckquorum{"SENTINEL", "CKQUORUM", sentinel.master_name};
-            const std::array<Argv, 1> commands{Argv(ckquorum)};
-            const std::vector<Reply> replies = conn.exchange(commands, deadline, false);
-            if (replies[0].is_error()) return std::pair{false, replies[0].error_message()};
-            return std::pair{true, replies[0].as_string()};
+            const Reply reply = conn.exchange_one(ckquorum, deadline, false);
+            if (reply.is_error()) return std::pair{false, reply.error_message()};
+            return std::pair{true, reply.as_string()};
         } catch (const Error&) {
             continue;  // unreachable: the next one may answer
         }

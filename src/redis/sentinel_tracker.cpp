@@ -3,6 +3,7 @@
 #include "core/log.hpp"
 #include "redis/sentinel_discovery.hpp"
 #include "redis/sentinel_watch.hpp"
+#include "resilience/capped_backoff.hpp"
 
 #include <fmt/format.h>
 
@@ -79,7 +80,7 @@ void SentinelTracker::request_discovery() {
 
 void SentinelTracker::resolver_loop() {
     std::unique_lock lock(mutex_);
-    auto retry = kRetryFirst;
+    CappedBackoff retry(kRetryFirst, kRetryMax);
     auto next = SteadyClock::now();
     while (!stopping_) {
         const auto wake = std::min(next, SteadyClock::now() + kFenceCheck);
@@ -101,11 +102,10 @@ void SentinelTracker::resolver_loop() {
         lock.lock();
         discovering_ = false;
         if (found) {
-            retry = kRetryFirst;
+            retry.reset();
             next = SteadyClock::now() + kBackstop;
         } else {
-            next = SteadyClock::now() + retry;
-            retry = std::min(retry * 2, kRetryMax);
+            next = SteadyClock::now() + retry.failed();
         }
     }
 }
@@ -179,8 +179,7 @@ bool SentinelTracker::set_replicas_locked(std::vector<Endpoint> replicas) {
 }
 
 void SentinelTracker::publish_locked() {
-    generation_->store(state_.generation(), std::memory_order_release);
-    fenced_->store(state_.fenced(), std::memory_order_release);
+    fenced_.store(state_.fenced(), std::memory_order_release);
     changed_.notify_all();
 }
 
@@ -190,7 +189,7 @@ void SentinelTracker::handle_switch(const Endpoint& old_master, const Endpoint& 
         std::lock_guard lock(mutex_);
         if (!state_.on_switch_master(old_master, new_master)) return;
         generation = state_.generation();
-        set_replicas_locked(std::move(replicas_));
+        std::erase(replicas_, new_master);  // a replica promoted: reads no longer go there as a replica
         publish_locked();
         log().warn("redis: +switch-master '{}' {} -> {} (generation {})", sentinel().master_name,
                    old_master.to_string(), new_master.to_string(), generation);
@@ -225,16 +224,9 @@ void SentinelTracker::handle_master_address(const Endpoint& address) {
     wake_resolver_.notify_one();
 }
 
-Endpoint SentinelTracker::master_for(Deadline deadline, bool write) {
+Endpoint SentinelTracker::master_for(Deadline deadline) {
     std::unique_lock lock(mutex_);
-    const auto ready = [&] { return stopping_ || (state_.master() && !(write && state_.fenced())); };
-    if (!changed_.wait_until(lock, deadline, ready)) {
-        if (write && state_.fenced()) {
-            throw NoPrimary({.message = fmt::format("redis: a Sentinel failover of '{}' is in progress and did not "
-                                                    "end before the deadline; nothing was sent",
-                                                    sentinel().master_name),
-                             .retriable = true});
-        }
+    if (!changed_.wait_until(lock, deadline, [&] { return stopping_ || state_.master().has_value(); })) {
         throw NoPrimary({.message = fmt::format("redis: no master of '{}' is known yet: {}", sentinel().master_name,
                                                 last_error_.empty() ? std::string("discovery in progress") : last_error_),
                          .retriable = true});
@@ -260,7 +252,7 @@ std::optional<Endpoint> SentinelTracker::next_replica() {
 }
 
 void SentinelTracker::await_unfenced(Deadline deadline) {
-    if (!fenced_->load(std::memory_order_acquire)) return;
+    if (!fenced_.load(std::memory_order_acquire)) return;
     std::unique_lock lock(mutex_);
     if (changed_.wait_until(lock, deadline, [&] { return stopping_ || !state_.fenced(); })) return;
     throw NoPrimary({.message = fmt::format("redis: a Sentinel failover of '{}' is in progress and did not end "

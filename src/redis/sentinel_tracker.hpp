@@ -45,9 +45,9 @@ public:
     void start(Deadline first_discovery);
     void stop();
 
-    /// The master to connect to. Waits while none is known, and for writes while fenced; throws a
-    /// retriable NoPrimary at the deadline naming why.
-    [[nodiscard]] Endpoint master_for(Deadline deadline, bool write);
+    /// The master to connect to. Waits while none is known; throws a retriable NoPrimary at the
+    /// deadline naming why. (Writes wait for a fence at send time: await_unfenced().)
+    [[nodiscard]] Endpoint master_for(Deadline deadline);
     /// The master in force, without waiting.
     [[nodiscard]] std::optional<Endpoint> master() const;
     /// A usable replica for a read (round robin), or nullopt: read from the master.
@@ -75,7 +75,7 @@ private:
     bool discover_once();  // true when a master is known afterwards
     void request_discovery();
     bool set_replicas_locked(std::vector<Endpoint> replicas);  // true when they changed
-    void publish_locked();  // the atomics readers check without the lock; wakes waiters
+    void publish_locked();  // the fence flag readers check without the lock; wakes waiters
     // Watcher callbacks (on the io thread).
     void handle_switch(const Endpoint& old_master, const Endpoint& new_master);
     void handle_failover(bool started);
@@ -97,8 +97,7 @@ private:
     bool stopping_ = false;
     std::string last_error_;              // why no master is known; never a secret
 
-    std::shared_ptr<std::atomic<std::uint64_t>> generation_ = std::make_shared<std::atomic<std::uint64_t>>(0);
-    std::shared_ptr<std::atomic<bool>> fenced_ = std::make_shared<std::atomic<bool>>(false);
+    std::atomic<bool> fenced_{false};  // state_.fenced(), for await_unfenced()'s lock-free fast path
     std::unique_ptr<SentinelWatch> watch_;
     std::thread resolver_;
 };

@@ -2,6 +2,7 @@
 
 #include "core/log.hpp"
 #include "redis/asio_hiredis_adapter.hpp"
+#include "resilience/capped_backoff.hpp"
 
 #include <asio/dispatch.hpp>
 #include <asio/io_context.hpp>
@@ -34,15 +35,15 @@ struct SentinelWatcherImpl : std::enable_shared_from_this<SentinelWatcherImpl> {
     // One sentinel: its two connections and the timers that drive them. A session number tags
     // every callback, so one that belongs to connections already torn down is ignored.
     struct Link {
-        Link(asio::io_context& io, std::size_t i, Endpoint ep, std::chrono::milliseconds backoff0)
-            : index(i), endpoint(std::move(ep)), poll_timer(io), retry_timer(io), backoff(backoff0) {}
+        Link(asio::io_context& io, std::size_t i, Endpoint ep, CappedBackoff reconnect)
+            : index(i), endpoint(std::move(ep)), poll_timer(io), retry_timer(io), backoff(reconnect) {}
         std::size_t index;
         Endpoint endpoint;
         std::unique_ptr<AsioHiredisAdapter> subscriber{};
         std::unique_ptr<AsioHiredisAdapter> poller{};
         asio::steady_timer poll_timer;
         asio::steady_timer retry_timer;
-        std::chrono::milliseconds backoff;
+        CappedBackoff backoff;
         std::uint64_t session = 0;
         std::size_t awaiting_confirmations = 0;
         std::optional<bool> reported{};  // reachability last told to the owner
@@ -54,7 +55,8 @@ struct SentinelWatcherImpl : std::enable_shared_from_this<SentinelWatcherImpl> {
     SentinelWatcherImpl(asio::io_context& io, SentinelWatcherOptions options, SentinelWatcherCallbacks callbacks)
         : io_(io), options_(std::move(options)), callbacks_(std::move(callbacks)) {
         for (std::size_t i = 0; i < options_.sentinels.size(); ++i) {
-            links_.push_back(std::make_unique<Link>(io, i, options_.sentinels[i], options_.backoff_initial));
+            links_.push_back(std::make_unique<Link>(io, i, options_.sentinels[i],
+                                                    CappedBackoff(options_.backoff_initial, options_.backoff_max)));
             status_.push_back(SentinelStatus{.endpoint = options_.sentinels[i]});
         }
     }
@@ -190,7 +192,7 @@ void SentinelWatcherImpl::on_subscriber_reply(Link& link, Session s, const redis
 }
 
 void SentinelWatcherImpl::on_subscribed(Link& link) {
-    link.backoff = options_.backoff_initial;
+    link.backoff.reset();
     update_status(link.index, [](SentinelStatus& st) { st.reachable = true; });
     if (link.reported != true) {
         if (link.reported.has_value()) log().info("sentinel {} is reachable again", link.endpoint.to_string());
@@ -289,8 +291,7 @@ void SentinelWatcherImpl::fail(Link& link, Session s, const std::string& reason)
         notify(callbacks_.on_sentinel_state, link.index, false);
     }
     const Session retry = link.session;
-    link.retry_timer.expires_after(link.backoff);
-    link.backoff = std::min(link.backoff * 2, options_.backoff_max);
+    link.retry_timer.expires_after(link.backoff.failed());
     link.retry_timer.async_wait([weak = weak_from_this(), &link, retry](const std::error_code& ec) {
         auto self = weak.lock();
         if (ec || !self || !self->current(link, retry)) return;

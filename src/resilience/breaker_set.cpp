@@ -1,7 +1,5 @@
 #include "resilience/breaker_set.hpp"
 
-#include <algorithm>
-
 namespace ucm {
 
 CircuitBreaker& BreakerSet::of(const std::string& endpoint) {
@@ -30,10 +28,7 @@ BreakerSet::View BreakerSet::view(const std::string& endpoint) const {
     const auto it = breakers_.find(endpoint);
     if (it == breakers_.end()) return {.state = options_.enabled ? BreakerState::Closed : BreakerState::Disabled};
     View v{.state = it->second.state()};
-    if (v.state == BreakerState::Open) {
-        v.retry_in = std::chrono::ceil<std::chrono::milliseconds>(
-            std::max(it->second.retry_at() - SteadyClock::now(), SteadyClock::duration::zero()));
-    }
+    if (v.state == BreakerState::Open) v.retry_in = breaker_retry_in(it->second.retry_at(), SteadyClock::now());
     return v;
 }
 

@@ -4,6 +4,7 @@
 
 #include <ucm/resilience/breaker_options.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <vector>
@@ -13,6 +14,12 @@ namespace ucm {
 enum class BreakerState : std::uint8_t { Closed, Open, HalfOpen, ForcedOpen, Disabled };
 
 const char* to_string(BreakerState state) noexcept;
+
+/// For reports: how long until an Open breaker lets its next trial through (0 once due).
+[[nodiscard]] inline std::chrono::milliseconds breaker_retry_in(std::chrono::steady_clock::time_point retry_at,
+                                                                std::chrono::steady_clock::time_point now) {
+    return std::chrono::ceil<std::chrono::milliseconds>(std::max(retry_at - now, std::chrono::steady_clock::duration{}));
+}
 
 /// Thread safety: not thread-safe; the owner serialises calls.
 class CircuitBreaker {

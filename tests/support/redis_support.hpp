@@ -29,8 +29,7 @@ inline std::string unique_key(std::string_view what) { return "ucm-itest:" + uni
 inline redis::Reply run(redis::RedisConnection& conn, const std::vector<std::string>& words,
                         std::chrono::milliseconds timeout = 5s) {
     const std::vector<std::string_view> views(words.begin(), words.end());
-    const std::array<redis::Argv, 1> commands{redis::Argv(views)};
-    return conn.exchange(commands, deadline_after(timeout), true).at(0);
+    return conn.exchange_one(views, deadline_after(timeout), true);
 }
 
 inline redis::RedisConnection connect_redis(redis::RedisConnectSpec spec = {}) {

@@ -4,6 +4,8 @@
 // prints one line per second. Afterwards it reads every id back from the new primary and checks
 // that no acknowledged write was lost and no write reported as failed was applied.
 #include "commands/commands.hpp"
+#include "commands/demo_direct_pg.hpp"
+#include "commands/demo_stats.hpp"
 
 #include <ucm/core/config.hpp>
 #include <ucm/core/deadline.hpp>
@@ -12,11 +14,9 @@
 #include <ucm/sandbox/sandbox.hpp>
 
 #include <fmt/format.h>
-#include <libpq-fe.h>
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
@@ -26,7 +26,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <poll.h>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -36,7 +35,6 @@
 namespace ucm::cli {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 struct DemoArgs {
@@ -45,166 +43,6 @@ struct DemoArgs {
     int readers = 2;
     int think_ms = 2;
     bool no_failover = false;
-};
-
-// ---------------------------------------------------------------------------------------------
-// A direct libpq connection, outside ucm, for the checks the demo makes of the servers themselves:
-// timestamping the end of the promotion and reading the ids back. Driven without blocking, every
-// call bounded by a deadline (a stalled server must not hang the demo, ENVIRONMENT gotcha 10).
-class DirectPg {
-  public:
-    DirectPg(int port, Deadline deadline) : port_(port) {
-        const std::string conninfo = fmt::format(
-            "host=127.0.0.1 port={} user=postgres dbname=postgres application_name=ucm-demo-check", port);
-        conn_.reset(PQconnectStart(conninfo.c_str()));
-        if (!conn_ || PQstatus(conn_.get()) == CONNECTION_BAD) fail("connect");
-        PQsetNoticeReceiver(
-            conn_.get(), [](void*, const PGresult*) {}, nullptr);
-        PostgresPollingStatusType st = PGRES_POLLING_WRITING;
-        while (st != PGRES_POLLING_OK) {
-            if (st == PGRES_POLLING_FAILED) fail("connect");
-            wait_socket(st == PGRES_POLLING_READING ? POLLIN : POLLOUT, deadline, "connect");
-            st = PQconnectPoll(conn_.get());
-        }
-    }
-
-    // The first column of every row of the last result of `sql` (NULL as "").
-    std::vector<std::string> column0(const std::string& sql, Deadline deadline) {
-        PGconn* c = conn_.get();
-        if (PQsendQuery(c, sql.c_str()) == 0) fail(sql);
-        int flushed = 0;
-        while ((flushed = PQflush(c)) == 1) wait_socket(POLLOUT, deadline, sql);
-        if (flushed < 0) fail(sql);
-        std::vector<std::string> out;
-        std::string error;
-        for (;;) {
-            while (PQisBusy(c) != 0) {
-                wait_socket(POLLIN, deadline, sql);
-                if (PQconsumeInput(c) == 0) fail(sql);
-            }
-            std::unique_ptr<PGresult, decltype(&PQclear)> res(PQgetResult(c), &PQclear);
-            if (!res) break;
-            if (PQresultStatus(res.get()) == PGRES_TUPLES_OK) {
-                out.clear();
-                const int rows = PQntuples(res.get());
-                out.reserve(static_cast<std::size_t>(rows));
-                for (int r = 0; r < rows; ++r) out.emplace_back(PQgetvalue(res.get(), r, 0));
-            } else if (PQresultStatus(res.get()) != PGRES_COMMAND_OK) {
-                error = PQresultErrorMessage(res.get());
-            }
-        }
-        if (!error.empty()) throw std::runtime_error(fmt::format("{} on :{}: {}", sql, port_, trim(error)));
-        return out;
-    }
-
-  private:
-    struct Closer {
-        void operator()(PGconn* c) const { PQfinish(c); }
-    };
-
-    static std::string trim(std::string s) {
-        while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-        return s;
-    }
-
-    [[noreturn]] void fail(const std::string& what) const {
-        // No password is used here, so libpq's message cannot contain one.
-        throw std::runtime_error(fmt::format("{} on :{}: {}", what, port_,
-                                             conn_ ? trim(PQerrorMessage(conn_.get())) : "out of memory"));
-    }
-
-    void wait_socket(short events, Deadline deadline, const std::string& what) const {
-        for (;;) {
-            const auto left = std::chrono::ceil<milliseconds>(remaining(deadline)).count();
-            if (left <= 0) throw std::runtime_error(fmt::format("{} on :{}: deadline passed", what, port_));
-            pollfd pfd{.fd = PQsocket(conn_.get()), .events = events, .revents = 0};
-            const int n = ::poll(&pfd, 1, static_cast<int>(std::min<std::int64_t>(left, 1'000)));
-            if (n > 0) return;
-            if (n < 0 && errno != EINTR) fail(what);
-        }
-    }
-
-    int port_;
-    std::unique_ptr<PGconn, Closer> conn_;
-};
-
-// ---------------------------------------------------------------------------------------------
-// What the workload threads record.
-
-enum class Outcome : std::uint8_t { Ok, InDoubt, Failed };
-
-struct WriteRecord {
-    std::int64_t id = 0;
-    Outcome outcome = Outcome::Ok;
-    Clock::time_point end{};
-};
-
-struct Second {  // operations that completed within one second of the run
-    std::vector<std::int64_t> write_ok_us, read_ok_us;
-    std::uint64_t write_doubt = 0, write_failed = 0, read_failed = 0;
-};
-
-struct ErrorTally {
-    std::uint64_t count = 0;
-    std::string example{};
-};
-
-class Stats {
-  public:
-    explicit Stats(Clock::time_point t0) : t0_(t0) {}
-
-    void write(Outcome outcome, Clock::duration latency) { add(true, outcome, latency); }
-    void read(bool ok, Clock::duration latency) { add(false, ok ? Outcome::Ok : Outcome::Failed, latency); }
-
-    void error(bool is_write, const std::string& code, const std::string& message) {
-        const std::lock_guard lock(mutex_);
-        auto& tally = (is_write ? write_errors_ : read_errors_)[code];
-        if (tally.count++ == 0) tally.example = message;
-    }
-
-    Second take(std::size_t second) {
-        const std::lock_guard lock(mutex_);
-        if (second >= seconds_.size()) return {};
-        return std::move(seconds_[second]);
-    }
-
-    std::size_t seconds_recorded() {
-        const std::lock_guard lock(mutex_);
-        return seconds_.size();
-    }
-
-    std::map<std::string, ErrorTally> write_errors() {
-        const std::lock_guard lock(mutex_);
-        return write_errors_;
-    }
-    std::map<std::string, ErrorTally> read_errors() {
-        const std::lock_guard lock(mutex_);
-        return read_errors_;
-    }
-
-  private:
-    void add(bool is_write, Outcome outcome, Clock::duration latency) {
-        const std::lock_guard lock(mutex_);
-        // The second is taken under the lock, so once the printer holds the lock after the end of
-        // second k, nothing more can land in second k.
-        const auto second = static_cast<std::size_t>((Clock::now() - t0_) / std::chrono::seconds{1});
-        if (seconds_.size() <= second) seconds_.resize(second + 1);
-        Second& s = seconds_[second];
-        const auto us = std::chrono::duration_cast<std::chrono::microseconds>(latency).count();
-        if (is_write) {
-            if (outcome == Outcome::Ok) s.write_ok_us.push_back(us);
-            if (outcome == Outcome::InDoubt) ++s.write_doubt;
-            if (outcome == Outcome::Failed) ++s.write_failed;
-        } else {
-            if (outcome == Outcome::Ok) s.read_ok_us.push_back(us);
-            if (outcome == Outcome::Failed) ++s.read_failed;
-        }
-    }
-
-    Clock::time_point t0_;
-    std::mutex mutex_;
-    std::vector<Second> seconds_;
-    std::map<std::string, ErrorTally> write_errors_, read_errors_;
 };
 
 // ---------------------------------------------------------------------------------------------
