@@ -115,7 +115,7 @@ void BlockingPool::Impl::wait(Lock& lk, BlockingWaiter& w) {
     }
 }
 
-bool BlockingPool::Impl::check(BlockingWaiter& w) {
+bool BlockingPool::Impl::check(const Waiter& w) {
     PooledResource& resource = *resources_[w.slot];
     if (!resource.is_alive()) return false;
     if (w.kind != GrantKind::Ping) return true;
@@ -224,6 +224,10 @@ Lease BlockingPool::acquire_for(std::chrono::milliseconds timeout, std::source_l
 
 Lease BlockingPool::acquire_until(TimePoint deadline, std::source_location site) {
     return impl_->acquire(deadline, Impl::kDefaultTimeout, site);
+}
+
+asio::awaitable<Lease> BlockingPool::async_acquire_until(TimePoint deadline, std::source_location site) {
+    return impl_->async_acquire(deadline, site);
 }
 
 void BlockingPool::maintain() { impl_->maintain(); }

@@ -12,6 +12,8 @@
 #include <ucm/pool/pool_stats.hpp>
 #include <ucm/pool/pooled_resource.hpp>
 
+#include <asio/awaitable.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <source_location>
@@ -58,6 +60,14 @@ class BlockingPool {
     /// A connection by `deadline`, a point on the pool's clock.
     [[nodiscard]] Lease acquire_until(TimePoint deadline,
                                       std::source_location site = std::source_location::current());
+
+    /// acquire_until() for coroutines, in the same FIFO as threads. The caller's executor never
+    /// blocks: a warm connection is checked out on it; connects, pings of long-idle connections and
+    /// closes run on ucm's blocking-work threads. Cancelling the awaiting coroutine (or destroying
+    /// it) withdraws the request; a connection granted to it meanwhile goes back to the pool.
+    /// Errors: those of acquire(); asio::system_error (operation_aborted) when cancelled.
+    [[nodiscard]] asio::awaitable<Lease> async_acquire_until(
+        TimePoint deadline, std::source_location site = std::source_location::current());
 
     /// Background upkeep, for a periodic task: times out waiters, retries connects after the
     /// back-off, closes expired, stale and surplus idle connections, reports leaks, and opens

@@ -8,6 +8,8 @@
 
 #include <ucm/core/errc.hpp>
 
+#include <asio/awaitable.hpp>
+
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -26,7 +28,7 @@ namespace ucm::pool {
 /// only when the request has to queue. Its storage is left uninitialised until then: zeroing it
 /// (a `rep stos`) was a visible share of the uncontended acquire.
 struct BlockingWaiter : Waiter {
-    BlockingWaiter() noexcept {}  // NOLINT(modernize-use-equals-default): must not zero `storage_`
+    BlockingWaiter() noexcept { wake = &BlockingWaiter::notify; }  // must not zero `storage_`
     BlockingWaiter(const BlockingWaiter&) = delete;
     BlockingWaiter& operator=(const BlockingWaiter&) = delete;
     ~BlockingWaiter() {
@@ -39,8 +41,9 @@ struct BlockingWaiter : Waiter {
         }
         return storage_.cv;
     }
-    void notify() noexcept {
-        if (has_cv_) storage_.cv.notify_one();
+    static void notify(Waiter& w) noexcept {
+        auto& self = static_cast<BlockingWaiter&>(w);
+        if (self.has_cv_) self.storage_.cv.notify_one();
     }
 
   private:
@@ -51,6 +54,8 @@ struct BlockingWaiter : Waiter {
     } storage_;
     bool has_cv_ = false;
 };
+
+struct AsyncWaiter;  // a coroutine's request (blocking_pool_async.cpp)
 
 /// What one connect attempt produced.
 struct ConnectResult {
@@ -80,6 +85,8 @@ class BlockingPool::Impl final : public LeaseOwner {
     static constexpr TimePoint kNoDeadline = TimePoint::min();
     static constexpr Duration kDefaultTimeout = Duration::min();
     Lease acquire(TimePoint deadline, Duration timeout, std::source_location site);
+    /// acquire() for coroutines, in the same FIFO (blocking_pool_async.cpp).
+    asio::awaitable<Lease> async_acquire(TimePoint deadline, std::source_location site);
     void release_slot(std::uint32_t slot, PooledResource& resource, bool broken) noexcept override;
     void maintain();
     void set_generation(std::optional<std::uint64_t> generation, std::uint64_t* result);
@@ -119,7 +126,10 @@ class BlockingPool::Impl final : public LeaseOwner {
 
     Lease acquire_slow(Lock& lk, BlockingWaiter& w, Actions& actions);
     void wait(Lock& lk, BlockingWaiter& w);
-    bool check(BlockingWaiter& w);
+    bool check(const Waiter& w);
+    asio::awaitable<void> sleep(AsyncWaiter& w);
+    void perform_async(Lock& lk, Actions& actions);
+    void withdraw(Lock& lk, AsyncWaiter& w) noexcept;
     ConnectResult connect(SlotId slot, TimePoint deadline);
     void report_connect(SlotId slot, Waiter* w, const ConnectResult& result, Actions& actions);
     void perform(Lock& lk, Actions& actions);

@@ -119,7 +119,8 @@ void BlockingPool::Impl::perform(Lock& lk, Actions& actions) {
 void BlockingPool::Impl::wake_new(const Actions& actions, std::size_t from) noexcept {
     for (std::size_t i = from; i < actions.size(); ++i) {
         if (actions[i].kind != ActionKind::Wake) continue;
-        static_cast<BlockingWaiter*>(actions[i].waiter)->notify();
+        Waiter& w = *actions[i].waiter;
+        w.wake(w);
     }
 }
 

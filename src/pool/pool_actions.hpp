@@ -49,6 +49,9 @@ struct Waiter {
     /// server backend; plain LIFO handed threads each other's connections (measured: 0.63 of raw
     /// libpq at 4 threads, from CPU migrations).
     SlotId preferred = kNoSlot;
+    /// How the driver wakes this request (a thread's condition variable, a coroutine's timer);
+    /// called for a Wake action, under the driver's lock.
+    void (*wake)(Waiter&) noexcept = nullptr;
     // Written by the core:
     WaitState state = WaitState::New;
     GrantKind kind = GrantKind::Ready;

@@ -189,6 +189,15 @@ void PoolCore::on_check_failed(SlotId slot, Waiter& w, TimePoint now, Actions& o
     w.kind = GrantKind::Connect;
 }
 
+void PoolCore::abandon_connect(SlotId slot, TimePoint now, Actions& out) noexcept {
+    Slot& s = slots_[slot];
+    --opening_;
+    if (s.for_pool) --opening_for_pool_;
+    s.state = SlotState::Empty;
+    free_.push_back(slot);
+    dispatch(now, out);
+}
+
 Duration PoolCore::release(SlotId slot, bool broken, TimePoint now, Actions& out) noexcept {
     Slot& s = slots_[slot];
     --in_use_;

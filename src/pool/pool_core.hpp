@@ -69,6 +69,9 @@ class PoolCore {
     /// The granted connection failed is_alive() or ping(): `w` gets another idle connection, or
     /// the slot to reconnect in place; the caller never sees the failure.
     void on_check_failed(SlotId slot, Waiter& w, TimePoint now, Actions& out) noexcept;
+    /// A request granted a slot to connect gives it up without connecting (its coroutine was
+    /// cancelled): the slot is free again and goes to the next request. Not a connect failure.
+    void abandon_connect(SlotId slot, TimePoint now, Actions& out) noexcept;
     /// A lease came back. Returns how long it was held.
     Duration release(SlotId slot, bool broken, TimePoint now, Actions& out) noexcept;
     /// The connection of a Closing slot is closed; the slot is free again.

@@ -1,0 +1,278 @@
+// The coroutine driver of the pool (BlockingPool::async_acquire_until) over fake resources and a
+// fake clock: coroutine requests share the FIFO with threads, and cancellation never takes or
+// leaks a connection.
+#include "blocking_pool_harness.hpp"
+
+#include <ucm/core/error.hpp>
+
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/cancellation_signal.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <exception>
+#include <optional>
+
+namespace ucm::pool::testing {
+namespace {
+
+using test::FakeResource;
+
+/// Polls `io` (never blocking) until `done()` holds; false after 10 s of real time.
+template <class Pred>
+bool poll_until(asio::io_context& io, Pred done) {
+    return spin_until([&] {
+        io.restart();
+        io.poll();
+        return done();
+    });
+}
+
+/// How a spawned coroutine ended.
+struct Outcome {
+    bool finished = false;
+    std::exception_ptr error{};
+};
+
+auto record(Outcome& out) {
+    return [&out](std::exception_ptr e) {
+        out.finished = true;
+        out.error = e;
+    };
+}
+
+template <class E>
+bool failed_with(const Outcome& out) {
+    if (!out.error) return false;
+    try {
+        std::rethrow_exception(out.error);
+    } catch (const E&) {
+        return true;
+    } catch (...) {
+        return false;
+    }
+}
+
+bool aborted(const Outcome& out) {
+    if (!out.error) return false;
+    try {
+        std::rethrow_exception(out.error);
+    } catch (const std::system_error& e) {
+        return e.code() == asio::error::operation_aborted;
+    } catch (...) {
+        return false;
+    }
+}
+
+TimePoint far(const PoolHarness& h) { return h.clock.now() + 1h; }
+
+// Takes a lease, notes `id` in `order`, gives the lease back.
+asio::awaitable<void> take_and_note(BlockingPool& pool, TimePoint deadline, std::vector<int>& order, int id) {
+    Lease lease = co_await pool.async_acquire_until(deadline);
+    order.push_back(id);
+}
+
+asio::awaitable<void> take_and_keep(BlockingPool& pool, TimePoint deadline, std::optional<Lease>& kept) {
+    kept.emplace(co_await pool.async_acquire_until(deadline));
+}
+
+TEST(AsyncPool, AcquireOpensAConnectionAndReleaseKeepsIt) {
+    PoolHarness h;
+    asio::io_context io;
+    std::optional<Lease> kept;
+    Outcome out;
+    asio::co_spawn(io, take_and_keep(h.pool, far(h), kept), record(out));
+    ASSERT_TRUE(poll_until(io, [&] { return out.finished; }));
+    ASSERT_FALSE(out.error);
+    ASSERT_TRUE(kept.has_value());
+    EXPECT_EQ(h.fakes.opens(), 1);
+    EXPECT_EQ(h.pool.stats().in_use, 1U);
+    kept.reset();
+    EXPECT_EQ(h.pool.stats().idle, 1U);
+    EXPECT_EQ(h.pool.stats().in_use, 0U);
+}
+
+TEST(AsyncPool, WarmConnectionIsReusedWithoutAConnect) {
+    PoolHarness h;
+    { Lease warm = h.pool.acquire(); }
+    asio::io_context io;
+    std::vector<int> order;
+    Outcome out;
+    asio::co_spawn(io, take_and_note(h.pool, far(h), order, 1), record(out));
+    io.run();  // the warm path completes without leaving the io_context's thread
+    EXPECT_TRUE(out.finished);
+    EXPECT_EQ(order, std::vector<int>{1});
+    EXPECT_EQ(h.fakes.opens(), 1);
+}
+
+TEST(AsyncPool, WaitersAreGrantedInEnqueueOrderOnOneThread) {
+    PoolHarness h(test_options(1, 0));
+    Lease held = h.pool.acquire();
+    asio::io_context io;
+    std::vector<int> order;
+    std::vector<Outcome> outs(50);
+    for (int i = 0; i < 50; ++i) {
+        asio::co_spawn(io, take_and_note(h.pool, far(h), order, i), record(outs[static_cast<std::size_t>(i)]));
+    }
+    ASSERT_TRUE(poll_until(io, [&] { return h.pool.stats().waiting == 50; }));
+    held.release();
+    ASSERT_TRUE(poll_until(io, [&] { return order.size() == 50; }));
+    std::vector<int> expected(50);
+    for (int i = 0; i < 50; ++i) expected[static_cast<std::size_t>(i)] = i;
+    EXPECT_EQ(order, expected);
+    EXPECT_EQ(h.fakes.opens(), 1);
+    EXPECT_EQ(h.pool.stats().idle, 1U);
+}
+
+TEST(AsyncPool, ThreadsAndCoroutinesShareOneFifo) {
+    PoolHarness h(test_options(1, 0));
+    Lease held = h.pool.acquire();
+    std::vector<int> order;
+    std::mutex order_mutex;
+    std::thread thread_waiter([&] {
+        Lease lease = h.pool.acquire_until(far(h));
+        std::lock_guard lk(order_mutex);
+        order.push_back(1);
+    });
+    ASSERT_TRUE(spin_until([&] { return h.pool.stats().waiting == 1; }));
+    asio::io_context io;
+    std::vector<int> coroutine_order;
+    Outcome out;
+    asio::co_spawn(io, take_and_note(h.pool, far(h), coroutine_order, 2), record(out));
+    ASSERT_TRUE(poll_until(io, [&] { return h.pool.stats().waiting == 2; }));
+    held.release();
+    thread_waiter.join();  // the thread queued first, so it is served first
+    ASSERT_TRUE(poll_until(io, [&] { return out.finished; }));
+    order.insert(order.end(), coroutine_order.begin(), coroutine_order.end());
+    EXPECT_EQ(order, (std::vector<int>{1, 2}));
+}
+
+TEST(AsyncPool, CancelledWaiterLeavesTheQueueAndTakesNothing) {
+    PoolHarness h(test_options(1, 0));
+    Lease held = h.pool.acquire();
+    asio::io_context io;
+    asio::cancellation_signal cancel;
+    std::optional<Lease> kept;
+    Outcome out;
+    asio::co_spawn(io, take_and_keep(h.pool, far(h), kept), asio::bind_cancellation_slot(cancel.slot(), record(out)));
+    ASSERT_TRUE(poll_until(io, [&] { return h.pool.stats().waiting == 1; }));
+    cancel.emit(asio::cancellation_type::terminal);
+    ASSERT_TRUE(poll_until(io, [&] { return out.finished; }));
+    EXPECT_TRUE(aborted(out));
+    EXPECT_FALSE(kept.has_value());
+    EXPECT_EQ(h.pool.stats().waiting, 0U);
+    held.release();
+    EXPECT_EQ(h.pool.stats().idle, 1U);
+    EXPECT_EQ(h.pool.stats().in_use, 0U);
+}
+
+TEST(AsyncPool, ConnectionGrantedToACancelledWaiterGoesBackToThePool) {
+    PoolHarness h(test_options(1, 0));
+    Lease held = h.pool.acquire();
+    asio::io_context io;
+    asio::cancellation_signal cancel;
+    std::optional<Lease> kept;
+    Outcome out;
+    asio::co_spawn(io, take_and_keep(h.pool, far(h), kept), asio::bind_cancellation_slot(cancel.slot(), record(out)));
+    ASSERT_TRUE(poll_until(io, [&] { return h.pool.stats().waiting == 1; }));
+    h.clock.advance(10ms);  // the waiter starves: the release hands the connection straight to it
+    held.release();
+    EXPECT_EQ(h.pool.stats().in_use, 1U);  // granted, not yet resumed
+    cancel.emit(asio::cancellation_type::terminal);
+    ASSERT_TRUE(poll_until(io, [&] { return out.finished; }));
+    EXPECT_TRUE(aborted(out));
+    EXPECT_FALSE(kept.has_value());
+    EXPECT_EQ(h.pool.stats().in_use, 0U);
+    EXPECT_EQ(h.pool.stats().idle, 1U);
+    EXPECT_EQ(h.fakes.closes(), 0);
+}
+
+TEST(AsyncPool, CancelledBeforeItsConnectGivesTheSlotBackUnopened) {
+    PoolHarness h(test_options(1, 0));
+    asio::io_context io;
+    asio::cancellation_signal cancel;
+    std::optional<Lease> kept;
+    Outcome out;
+    asio::co_spawn(io, take_and_keep(h.pool, far(h), kept), asio::bind_cancellation_slot(cancel.slot(), record(out)));
+    cancel.emit(asio::cancellation_type::terminal);  // before the coroutine first runs
+    ASSERT_TRUE(poll_until(io, [&] { return out.finished; }));
+    EXPECT_TRUE(aborted(out));
+    EXPECT_EQ(h.fakes.state().connect_attempts.load(), 0);
+    EXPECT_EQ(h.pool.stats().opening, 0U);
+    EXPECT_EQ(h.pool.stats().connect_failures, 0U);
+    Lease next = h.pool.acquire_for(0ms);  // the slot is free for the next request
+    EXPECT_TRUE(next);
+}
+
+TEST(AsyncPool, DestroyedWaitingCoroutineLeavesTheQueue) {
+    PoolHarness h(test_options(1, 0));
+    Lease held = h.pool.acquire();
+    {
+        asio::io_context io;
+        std::optional<Lease> kept;
+        Outcome out;
+        asio::co_spawn(io, take_and_keep(h.pool, far(h), kept), record(out));
+        ASSERT_TRUE(poll_until(io, [&] { return h.pool.stats().waiting == 1; }));
+    }  // the io_context destroys the suspended coroutine frame
+    EXPECT_EQ(h.pool.stats().waiting, 0U);
+    held.release();
+    EXPECT_EQ(h.pool.stats().idle, 1U);
+}
+
+TEST(AsyncPool, WaiterTimesOutWithPoolTimeout) {
+    PoolHarness h(test_options(1, 0));
+    Lease held = h.pool.acquire();
+    asio::io_context io;
+    std::optional<Lease> kept;
+    Outcome out;
+    asio::co_spawn(io, take_and_keep(h.pool, h.clock.now() + 2s, kept), record(out));
+    ASSERT_TRUE(poll_until(io, [&] { return h.pool.stats().waiting == 1; }));
+    h.clock.advance(2s);
+    h.pool.maintain();
+    ASSERT_TRUE(poll_until(io, [&] { return out.finished; }));
+    EXPECT_TRUE(failed_with<PoolTimeout>(out));
+    EXPECT_EQ(h.pool.stats().timeouts, 1U);
+}
+
+TEST(AsyncPool, NonRetriableConnectErrorReachesTheCoroutineAsItIs) {
+    PoolHarness h;
+    h.fakes.fail_connects(1, "password authentication failed", true);
+    asio::io_context io;
+    std::optional<Lease> kept;
+    Outcome out;
+    asio::co_spawn(io, take_and_keep(h.pool, far(h), kept), record(out));
+    ASSERT_TRUE(poll_until(io, [&] { return out.finished; }));
+    EXPECT_TRUE(failed_with<AuthFailed>(out));
+    EXPECT_EQ(h.pool.stats().opening, 0U);
+}
+
+TEST(AsyncPool, ShutdownWakesCoroutineWaitersWithShutDown) {
+    PoolHarness h(test_options(1, 0));
+    Lease held = h.pool.acquire();
+    asio::io_context io;
+    std::optional<Lease> kept;
+    Outcome out;
+    asio::co_spawn(io, take_and_keep(h.pool, far(h), kept), record(out));
+    ASSERT_TRUE(poll_until(io, [&] { return h.pool.stats().waiting == 1; }));
+    EXPECT_FALSE(h.pool.shutdown(0ms));
+    ASSERT_TRUE(poll_until(io, [&] { return out.finished; }));
+    EXPECT_TRUE(failed_with<ShutDown>(out));
+}
+
+TEST(AsyncPool, DeadIdleConnectionIsReplacedOffTheCallersThread) {
+    PoolHarness h;
+    { Lease warm = h.pool.acquire(); }
+    h.fakes.kill_all();
+    asio::io_context io;
+    std::optional<Lease> kept;
+    Outcome out;
+    asio::co_spawn(io, take_and_keep(h.pool, far(h), kept), record(out));
+    ASSERT_TRUE(poll_until(io, [&] { return out.finished; }));
+    ASSERT_FALSE(out.error);
+    EXPECT_EQ(h.fakes.opens(), 2);
+    EXPECT_TRUE(kept->as<FakeResource>().is_alive());
+}
+
+}  // namespace
+}  // namespace ucm::pool::testing
