@@ -29,6 +29,7 @@ const char* to_string(Errc e) noexcept {
         case Errc::in_doubt: return "in_doubt";
         case Errc::redis_error: return "redis_error";
         case Errc::shut_down: return "shut_down";
+        case Errc::pipeline_aborted: return "pipeline_aborted";
     }
     return "unknown";
 }

@@ -1,7 +1,7 @@
 #include <ucm/pg/connection.hpp>
 
 #include "pg/pg_pooled_connection.hpp"
-#include "pg/pg_wait_poll.hpp"
+#include "pg/statement_runner.hpp"
 
 #include <ucm/core/error.hpp>
 
@@ -69,24 +69,19 @@ int Connection::backend_pid() const {
     return lease_ ? lease_.as<PgPooledConnection>().connection().backend_pid() : 0;
 }
 
+// BEGIN READ ONLY ... COMMIT around a statement (read-only leases behind PgBouncer); a failure
+// rolls back so the lease is left as it was, outside any transaction.
 Result Connection::run_checked(std::string_view sql, std::span<const Param> params, Deadline deadline,
                                bool simple, Kind kind) {
-    if (!lease_) {
-        throw ConnectionFailed({.message = "this Connection holds no lease (moved from or released)",
-                                .retriable = false});
-    }
-    check_generation();
-    PgConnection& conn = lease_.as<PgPooledConnection>().connection();
-    const bool commit_like = kind == Kind::commit || is_commit_sql(sql);
-    const bool autocommit = conn.tx_status() == PgConnection::TxStatus::idle;
-    if (autocommit && kind == Kind::statement && context_->read_only_by_transaction && !commit_like) {
+    StatementRunner r{.c = *this, .sql = sql, .params = params, .simple = simple, .kind = kind};
+    if (r.prepare()) {
         run_checked("BEGIN READ ONLY", {}, deadline, true, Kind::begin_or_rollback);
         try {
             Result result = run_checked(sql, params, deadline, simple, Kind::statement);
             run_checked("COMMIT", {}, deadline, true, Kind::begin_or_rollback);
             return result;
         } catch (const Error&) {
-            if (!lease_.broken()) {  // leave the lease as it was: outside any transaction
+            if (!lease_.broken()) {
                 try {
                     run_checked("ROLLBACK", {}, deadline, true, Kind::begin_or_rollback);
                 } catch (const Error&) {
@@ -96,56 +91,81 @@ Result Connection::run_checked(std::string_view sql, std::span<const Param> para
             throw;
         }
     }
-    // A COMMIT, or a statement that commits by itself on a connection that may write, is in doubt
-    // once sent: DESIGN "COMMIT is never cancelled".
-    const bool doubt_after_send = commit_like || (autocommit && kind == Kind::statement &&
-                                                                  context_->mode != ConnectionMode::ReadOnly);
+    r.send();
     try {
-        if (simple) {
-            conn.send_simple(sql);
-        } else {
-            conn.send_query(sql, params);
-        }
-    } catch (const Error& e) {
-        if (e.poisons_connection()) lease_.mark_broken();
-        throw;  // nothing reached the server
-    }
-    try {
-        Result result = await_result_blocking(
-            conn, deadline, commit_like ? OnDeadline::close_only : OnDeadline::cancel_and_close);
-        if (doubt_after_send && conn.sync_rep_wait_cancelled()) {
-            throw InDoubt({.message = fmt::format("{}: committed locally, but the wait for synchronous "
-                                                  "replication was cancelled; the standby may not have it",
-                                                  context_->endpoint),
-                           .retriable = false,
-                           .endpoint = context_->endpoint});
-        }
-        if (commit_like && result.command_tag() == "ROLLBACK") {
-            throw QueryFailed({.message = fmt::format("{}: COMMIT was answered with ROLLBACK: the transaction had "
-                                                      "failed earlier and nothing was committed",
-                                                      context_->endpoint),
-                               .retriable = false,
-                               .sqlstate = "40000",
-                               .endpoint = context_->endpoint});
-        }
-        return result;
+        return r.finish(await_result_blocking(*r.conn, deadline, r.on_deadline()));
     } catch (const InDoubt&) {
         throw;
     } catch (const Error& e) {
-        if (e.poisons_connection()) lease_.mark_broken();
-        if (doubt_after_send && outcome_unknown(e)) {
-            lease_.mark_broken();
-            throw InDoubt({.message = fmt::format("{}: the statement was sent and then {}; it may or may not "
-                                                  "have been applied",
-                                                  context_->endpoint,
-                                                  e.code() == Errc::deadline_exceeded ? "its deadline passed"
-                                                                                      : "the connection broke"),
-                           .retriable = false,
-                           .poisons_connection = true,
-                           .endpoint = context_->endpoint});
-        }
-        throw;
+        r.failed(e);
     }
+}
+
+// ---- the rules both drivers share ---------------------------------------------------------------
+
+bool StatementRunner::prepare() {
+    if (!c.lease_) {
+        throw ConnectionFailed({.message = "this Connection holds no lease (moved from or released)",
+                                .retriable = false});
+    }
+    c.check_generation();
+    conn = &c.lease_.as<PgPooledConnection>().connection();
+    commit_like = kind == Connection::Kind::commit || is_commit_sql(sql);
+    const bool autocommit = conn->tx_status() == PgConnection::TxStatus::idle;
+    // A COMMIT, or a statement that commits by itself on a connection that may write, is in doubt
+    // once sent: DESIGN "COMMIT is never cancelled".
+    doubt_after_send = commit_like || (autocommit && kind == Connection::Kind::statement &&
+                                       c.context_->mode != ConnectionMode::ReadOnly);
+    return autocommit && kind == Connection::Kind::statement && c.context_->read_only_by_transaction && !commit_like;
+}
+
+void StatementRunner::send() {
+    try {
+        if (simple) {
+            conn->send_simple(sql);
+        } else {
+            conn->send_query(sql, params);
+        }
+    } catch (const Error& e) {
+        if (e.poisons_connection()) c.lease_.mark_broken();
+        throw;  // nothing reached the server
+    }
+}
+
+Result StatementRunner::finish(Result result) {
+    const std::string& endpoint = c.context_->endpoint;
+    if (doubt_after_send && conn->sync_rep_wait_cancelled()) {
+        throw InDoubt({.message = fmt::format("{}: committed locally, but the wait for synchronous "
+                                              "replication was cancelled; the standby may not have it",
+                                              endpoint),
+                       .retriable = false,
+                       .endpoint = endpoint});
+    }
+    if (commit_like && result.command_tag() == "ROLLBACK") {
+        throw QueryFailed({.message = fmt::format("{}: COMMIT was answered with ROLLBACK: the transaction had "
+                                                  "failed earlier and nothing was committed",
+                                                  endpoint),
+                           .retriable = false,
+                           .sqlstate = "40000",
+                           .endpoint = endpoint});
+    }
+    return result;
+}
+
+void StatementRunner::failed(const Error& e) {
+    if (e.poisons_connection()) c.lease_.mark_broken();
+    if (doubt_after_send && outcome_unknown(e)) {
+        c.lease_.mark_broken();
+        throw InDoubt({.message = fmt::format("{}: the statement was sent and then {}; it may or may not "
+                                              "have been applied",
+                                              c.context_->endpoint,
+                                              e.code() == Errc::deadline_exceeded ? "its deadline passed"
+                                                                                  : "the connection broke"),
+                       .retriable = false,
+                       .poisons_connection = true,
+                       .endpoint = c.context_->endpoint});
+    }
+    throw;
 }
 
 }  // namespace ucm::pg

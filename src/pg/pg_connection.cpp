@@ -315,28 +315,46 @@ IoWait PgConnection::query_step() {
 
 Result PgConnection::take_result() {
     if (state_->first_error) {
-        const PGresult* r = state_->first_error.get();
-        auto field = [r](int code) {
-            const char* v = PQresultErrorField(r, code);
-            return std::string(v ? v : "");
-        };
-        std::string sqlstate = field(PG_DIAG_SQLSTATE);
-        std::string severity = field(PG_DIAG_SEVERITY_NONLOCALIZED);
-        std::string message = scrub(field(PG_DIAG_MESSAGE_PRIMARY), state_->secrets);
-        if (sqlstate == "0A000" && message.find("cached plan must not change result type") != std::string::npos) {
-            // The table changed under a cached plan: drop every cached statement so the retry
-            // prepares afresh.
-            for (auto& [sql, name] : state_->lru) state_->to_deallocate.push_back(name);
-            state_->lru.clear();
-            state_->by_sql.clear();
-        }
-        auto cls = classify_sqlstate(sqlstate, severity, false);
-        if (cls.poisons) state_->broken = true;
-        state_->first_error.reset();
-        throw_pg_error(cls, std::move(message), std::move(sqlstate), state_->endpoint);
+        const PgResultPtr error = std::move(state_->first_error);
+        throw_result_error(error.get());
     }
     return make_result(std::move(state_->last_result));
 }
+
+void PgConnection::throw_result_error(const PGresult* r) {
+    auto field = [r](int code) {
+        const char* v = PQresultErrorField(r, code);
+        return std::string(v ? v : "");
+    };
+    std::string sqlstate = field(PG_DIAG_SQLSTATE);
+    std::string severity = field(PG_DIAG_SEVERITY_NONLOCALIZED);
+    std::string message = scrub(field(PG_DIAG_MESSAGE_PRIMARY), state_->secrets);
+    if (sqlstate == "0A000" && message.find("cached plan must not change result type") != std::string::npos) {
+        // The table changed under a cached plan: drop every cached statement so the retry
+        // prepares afresh.
+        for (auto& [sql, name] : state_->lru) state_->to_deallocate.push_back(name);
+        state_->lru.clear();
+        state_->by_sql.clear();
+    }
+    auto cls = classify_sqlstate(sqlstate, severity, false);
+    if (cls.poisons) state_->broken = true;
+    throw_pg_error(cls, std::move(message), std::move(sqlstate), state_->endpoint);
+}
+
+void PgConnection::enter_pipeline() {
+    if (!state_->conn) fail_from_connection(false);
+    state_->sync_rep_cancelled = false;
+    state_->first_error.reset();
+    state_->last_result.reset();
+    state_->executing_after_prepare = false;
+    if (PQenterPipelineMode(state_->conn.get()) == 0) fail_from_connection(false);
+}
+
+void PgConnection::note_sent(std::string_view sql) {
+    if (mentions_listen(sql)) state_->maybe_listening = true;
+}
+
+PGconn* PgConnection::handle() const noexcept { return state_->conn.get(); }
 
 bool PgConnection::is_alive_and_idle() {
     PGconn* conn = state_->conn.get();
@@ -436,6 +454,10 @@ bool PgConnection::take_listening() {
         }
     }
     return listening;
+}
+
+bool PgConnection::cleanup_pending() const {
+    return !state_->to_deallocate.empty() || state_->maybe_listening;
 }
 
 void PgConnection::forget_statements() {

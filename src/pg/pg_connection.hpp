@@ -80,6 +80,8 @@ public:
     /// SQL that drops statements evicted from the cache (and forgets them); empty when none. The
     /// pool runs it at release, when the connection is idle anyway. DISCARD ALL drops them all.
     std::string take_deallocations();
+    /// Whether the next reset has statements to drop or may have to UNLISTEN (a round trip).
+    bool cleanup_pending() const;
     /// Whether the session may be listening on channels (it ran LISTEN, or notifications arrived);
     /// clears the mark and drops queued notifications. The pool then runs UNLISTEN * at release.
     bool take_listening();
@@ -87,6 +89,18 @@ public:
     void forget_statements();
     /// Statements prepared on this connection (bounded; 0 disables, e.g. behind PgBouncer).
     void set_statement_cache_capacity(std::size_t capacity);
+
+    // Pipeline mode: PgPipeline (pg_pipeline.cpp) drives libpq through these.
+    /// Clears the per-command state (sync-rep mark) and enters libpq pipeline mode; throws
+    /// ConnectionFailed if libpq refuses (nothing is sent then).
+    void enter_pipeline();
+    /// Notes a statement queued outside send_query (LISTEN tracking for the release).
+    void note_sent(std::string_view sql);
+    PGconn* handle() const noexcept;  ///< null once closed
+    /// Marks the connection broken and throws ConnectionFailed with libpq's message.
+    [[noreturn]] void fail_io() { fail_from_connection(false); }
+    /// Throws the typed error a PGRES_FATAL_ERROR result stands for; marks poisoning ones broken.
+    [[noreturn]] void throw_result_error(const PGresult* result);
 
     struct State;  // public so the notice receiver (a C callback) can name it
 

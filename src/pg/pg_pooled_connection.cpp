@@ -48,6 +48,11 @@ pool::ResetResult PgPooledConnection::reset(Deadline deadline) noexcept {
     }
 }
 
+bool PgPooledConnection::reset_is_free() noexcept {
+    return !policy_.discard_all && !conn_.is_bad() && conn_.tx_status() == PgConnection::TxStatus::idle &&
+           !conn_.cleanup_pending();
+}
+
 void PgPooledConnection::close() noexcept { conn_.close(); }
 
 }  // namespace ucm::pg

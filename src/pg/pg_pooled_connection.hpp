@@ -21,6 +21,7 @@ public:
     bool is_alive() noexcept override;
     bool ping(Deadline deadline) noexcept override;
     pool::ResetResult reset(Deadline deadline) noexcept override;
+    bool reset_is_free() noexcept override;
     void close() noexcept override;
 
     PgConnection& connection() noexcept { return conn_; }

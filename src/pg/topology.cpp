@@ -349,6 +349,11 @@ bool Topology::wait_for_change(std::uint64_t version, Deadline deadline) const {
            version_ != version;
 }
 
+std::pair<std::uint64_t, bool> Topology::version() const {
+    std::lock_guard lock(mutex_);
+    return {version_, stopping_};
+}
+
 bool Topology::refresh_now(Deadline deadline) {
     std::unique_lock lock(mutex_);
     const auto target = rounds_started_ + 1;

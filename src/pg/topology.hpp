@@ -84,6 +84,9 @@ public:
     void request_refresh();
     /// Waits until the version differs from `version`, or `deadline`, or stop(). True if changed.
     bool wait_for_change(std::uint64_t version, Deadline deadline) const;
+    /// The version snapshot() would report now, and whether stop() was called: for waiters that
+    /// must not block (the coroutine acquire polls it).
+    [[nodiscard]] std::pair<std::uint64_t, bool> version() const;
     /// Requests a round and waits until one that started afterwards completed (or `deadline`).
     bool refresh_now(Deadline deadline);
 

@@ -1,5 +1,7 @@
 #include "pool/blocking_pool_impl.hpp"
 
+#include "core/blocking_offload.hpp"
+
 #include <ucm/core/error.hpp>
 
 namespace ucm::pool {
@@ -147,6 +149,31 @@ bool BlockingPool::Impl::check(const Waiter& w) {
 // ---- release, upkeep, shutdown ------------------------------------------------------------------
 
 void BlockingPool::Impl::release_slot(std::uint32_t slot, PooledResource& resource, bool broken) noexcept {
+    if (async_lessee_[slot] != 0) [[unlikely]] {
+        async_lessee_[slot] = 0;
+        if (!broken && !resource.reset_is_free()) {
+            {
+                std::lock_guard lk(mutex_);
+                ++deferred_;
+            }
+            try {
+                asio::post(blocking_threads(), [this, slot, &resource] {
+                    release_now(slot, resource, false);
+                    Lock lk(mutex_);
+                    if (--deferred_ == 0) drained_cv_.notify_all();
+                    if (finish(lk)) delete this;
+                });
+                return;
+            } catch (...) {  // no thread to be had: reset here after all
+                std::lock_guard lk(mutex_);
+                --deferred_;
+            }
+        }
+    }
+    release_now(slot, resource, broken);
+}
+
+void BlockingPool::Impl::release_now(std::uint32_t slot, PooledResource& resource, bool broken) noexcept {
     const TimePoint t = now();
     if (!broken) broken = resource.reset(t + core_.options().reset_timeout) == ResetResult::MustClose;
     last_released = {.pool = this, .slot = broken ? kNoSlot : slot};
@@ -197,6 +224,9 @@ bool BlockingPool::Impl::shutdown(std::chrono::milliseconds wait) {
 void BlockingPool::Impl::abandon() noexcept {
     Actions actions;
     Lock lk(mutex_);
+    // A coroutine's release still resetting on the blocking-work threads may yet call the observer:
+    // once the pool object is gone, nothing may (it is bounded by reset_timeout).
+    drained_cv_.wait(lk, [this] { return deferred_ == 0; });
     abandoned_ = true;
     observer_.store(nullptr, std::memory_order_relaxed);
     clock_.store(nullptr, std::memory_order_relaxed);

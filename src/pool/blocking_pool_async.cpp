@@ -68,6 +68,7 @@ asio::awaitable<Lease> BlockingPool::Impl::async_acquire(TimePoint deadline, std
             if (PoolObserver* o = observer(); o != nullptr) {
                 o->on_acquire({.outcome = AcquireOutcome::Granted, .wait = {}});
             }
+            async_lessee_[w.slot] = 1;
             co_return Lease(*this, resource, w.slot);
         }
         lk.lock();
@@ -140,6 +141,7 @@ asio::awaitable<Lease> BlockingPool::Impl::async_acquire(TimePoint deadline, std
     if (PoolObserver* o = observer(); o != nullptr) {
         o->on_acquire({.outcome = AcquireOutcome::Granted, .wait = waited});
     }
+    async_lessee_[w.slot] = 1;
     co_return Lease(*this, *resources_[w.slot], w.slot);
 }
 

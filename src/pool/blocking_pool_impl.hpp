@@ -75,6 +75,7 @@ class BlockingPool::Impl final : public LeaseOwner {
     explicit Impl(BlockingPoolSetup setup)
         : core_(setup.options, setup.jitter_seed != 0 ? setup.jitter_seed : std::random_device{}()),
           resources_(core_.capacity()),
+          async_lessee_(core_.capacity(), 0),
           factory_(std::move(setup.factory)),
           endpoint_(std::move(setup.endpoint)),
           observer_(setup.observer),
@@ -88,6 +89,7 @@ class BlockingPool::Impl final : public LeaseOwner {
     /// acquire() for coroutines, in the same FIFO (blocking_pool_async.cpp).
     asio::awaitable<Lease> async_acquire(TimePoint deadline, std::source_location site);
     void release_slot(std::uint32_t slot, PooledResource& resource, bool broken) noexcept override;
+    void release_now(std::uint32_t slot, PooledResource& resource, bool broken) noexcept;
     void maintain();
     void set_generation(std::optional<std::uint64_t> generation, std::uint64_t* result);
     void set_min_idle(std::size_t min_idle);
@@ -151,6 +153,8 @@ class BlockingPool::Impl final : public LeaseOwner {
     // One per slot; touched only by the thread the core gave that slot to (lessee, connector or
     // closer), so it needs no lock of its own.
     std::vector<std::unique_ptr<PooledResource>> resources_;
+    // Per slot, like resources_: 1 while a coroutine holds the lease (its release must not block).
+    std::vector<std::uint8_t> async_lessee_;
     ResourceFactory factory_;
     std::string endpoint_;
     // Both belong to the pool's owner, who may destroy them once the BlockingPool is gone, while
@@ -160,6 +164,7 @@ class BlockingPool::Impl final : public LeaseOwner {
     std::atomic<const Clock*> clock_;
     std::condition_variable drained_cv_;
     std::size_t inside_ = 0;  ///< threads that will lock again (waiting, or doing I/O for the pool)
+    std::size_t deferred_ = 0;  ///< coroutine releases resetting on the blocking-work threads
     bool abandoned_ = false;  ///< the BlockingPool is gone; the last one out deletes this
 };
 

@@ -127,7 +127,7 @@ void BlockingPool::Impl::wake_new(const Actions& actions, std::size_t from) noex
 bool BlockingPool::Impl::finish_shut_down(Lock& lk) noexcept {
     const bool drained = core_.drained();
     if (drained && core_.is_shut_down()) drained_cv_.notify_all();
-    const bool last = drained && abandoned_ && inside_ == 0;
+    const bool last = drained && abandoned_ && inside_ == 0 && deferred_ == 0;
     lk.unlock();
     return last;
 }

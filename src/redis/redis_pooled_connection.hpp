@@ -24,6 +24,7 @@ public:
     /// MustClose when broken, owed replies, inside MULTI, subscribed or after a user SELECT;
     /// a pending WATCH is ended with UNWATCH; else Clean.
     pool::ResetResult reset(Deadline deadline) noexcept override;
+    bool reset_is_free() noexcept override { return !conn_.watching(); }
     void close() noexcept override;
 
     RedisConnection& connection() noexcept { return conn_; }

@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -32,9 +33,11 @@ struct FakeResourceState {
     std::atomic<int> failures_left{0};      ///< the next N connects fail (-1: all of them)
     std::atomic<bool> fail_fatally{false};  ///< failures are AuthFailed (not retriable)
     std::atomic<bool> new_ones_fail_ping{false};
+    std::atomic<bool> resets_need_io{false};  ///< reset_is_free() says false (as for a real round trip)
     std::mutex mutex;  ///< guards the two fields below
     std::string failure_message = "connection refused";
     ucm::Deadline last_connect_deadline{};
+    std::thread::id last_reset_thread{};
     std::vector<FakeResource*> live{};  ///< guarded by mutex
 };
 
@@ -64,8 +67,13 @@ class FakeResource final : public ucm::pool::PooledResource {
     }
     ucm::pool::ResetResult reset(ucm::Deadline /*deadline*/) noexcept override {
         ++state_->resets;
+        {
+            std::lock_guard lk(state_->mutex);
+            state_->last_reset_thread = std::this_thread::get_id();
+        }
         return dirty_.load() ? ucm::pool::ResetResult::MustClose : ucm::pool::ResetResult::Clean;
     }
+    bool reset_is_free() noexcept override { return !state_->resets_need_io.load(); }
     void close() noexcept override {
         ++state_->closes;
         closed_ = true;

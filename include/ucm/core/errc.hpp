@@ -23,6 +23,7 @@ enum class Errc : int {
     in_doubt = 12,            ///< a commit may or may not have happened; never retried
     redis_error = 13,         ///< Redis replied with an error
     shut_down = 14,           ///< the manager is shutting down or has shut down
+    pipeline_aborted = 15,    ///< a pipeline statement was skipped: an earlier one of its Atomic batch failed
 };
 
 /// The category that names ucm's codes; one instance, defined in the shared library so that

@@ -5,8 +5,11 @@
 #include <ucm/core/modes.hpp>
 #include <ucm/export.hpp>
 #include <ucm/pg/param.hpp>
+#include <ucm/pg/pipeline.hpp>
 #include <ucm/pg/result.hpp>
 #include <ucm/pool/lease.hpp>
+
+#include <asio/awaitable.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -16,6 +19,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ucm::pg {
 
@@ -75,6 +79,38 @@ public:
     /// Runs a parameterless command through the simple protocol (several statements allowed).
     Result execute_simple(std::string_view sql, Deadline deadline);
 
+    /// Sends every statement of `pipeline` in libpq pipeline mode (one round trip for the batch)
+    /// and returns one outcome per statement, in order; a failed statement is reported in its
+    /// outcome, not thrown. See PipelineMode for what a failure does to the others.
+    ///
+    /// Errors (thrown, for the pipeline as a whole): ConnectionFailed (no lease, generation
+    /// changed, broken socket), DeadlineExceeded, AccessDenied on a read-only lease behind
+    /// PgBouncer (`read_only_by_transaction`: nothing is sent), and InDoubt instead of the first
+    /// two when the lease may write, was outside a transaction, and statements were sent.
+    /// Lifetime: `pipeline` must outlive the call (for the coroutine: until it completes).
+    std::vector<StatementOutcome> execute_pipeline(const Pipeline& pipeline, PipelineMode mode,
+                                                   Deadline deadline);
+    /// execute_pipeline() for coroutines; on cancellation the server-side work is cancelled and the
+    /// connection closed.
+    asio::awaitable<std::vector<StatementOutcome>> async_execute_pipeline(const Pipeline& pipeline,
+                                                                         PipelineMode mode,
+                                                                         Deadline deadline);
+
+    /// execute() for coroutines: the same rules and errors; the executor is never blocked.
+    /// Cancelling the awaiting coroutine cancels the statement on the server and closes the
+    /// connection (a COMMIT is never cancelled: see Session::async_commit). `co_await` it in the
+    /// full expression that makes it: `sql` and `args` are read when it first runs.
+    template <class... Args>
+    asio::awaitable<Result> async_execute(std::string_view sql, const Args&... args) {
+        const auto ps = params(args...);
+        co_return co_await async_execute_params(sql, ps, deadline_after(context_->query_timeout));
+    }
+    /// execute_params() for coroutines.
+    asio::awaitable<Result> async_execute_params(std::string_view sql, std::span<const Param> params,
+                                                 Deadline deadline);
+    /// execute_simple() for coroutines.
+    asio::awaitable<Result> async_execute_simple(std::string_view sql, Deadline deadline);
+
     [[nodiscard]] ConnectionMode mode() const noexcept { return context_->mode; }
     [[nodiscard]] const std::string& endpoint() const noexcept { return context_->endpoint; }
     [[nodiscard]] std::chrono::milliseconds query_timeout() const noexcept { return context_->query_timeout; }
@@ -90,10 +126,14 @@ public:
 
 private:
     friend class Session;
+    friend struct StatementRunner;  // statement_runner.hpp: the rules both drivers share
+    friend struct PipelineRunner;  // connection_pipeline.cpp
     enum class Kind : std::uint8_t { statement, commit, begin_or_rollback };
     Result run(std::string_view sql, std::span<const Param> params, Deadline deadline, bool simple, Kind kind);
     Result run_checked(std::string_view sql, std::span<const Param> params, Deadline deadline, bool simple,
                        Kind kind);
+    asio::awaitable<Result> async_run(std::string_view sql, std::span<const Param> params, Deadline deadline,
+                                      bool simple, Kind kind);
     void check_generation();
 
     pool::Lease lease_;

@@ -4,6 +4,8 @@
 #include <ucm/export.hpp>
 #include <ucm/pg/connection.hpp>
 
+#include <asio/awaitable.hpp>
+
 #include <cstdint>
 #include <string_view>
 
@@ -39,6 +41,8 @@ class UCM_EXPORT Session {
 public:
     /// Sends BEGIN with `options` on `connection`.
     Session(Connection connection, const TransactionOptions& options);
+    /// The same from a coroutine (the executor never blocks).
+    [[nodiscard]] static asio::awaitable<Session> async_begin(Connection connection, TransactionOptions options);
     Session(Session&&) noexcept = default;
     Session& operator=(Session&&) = delete;
     ~Session();
@@ -51,6 +55,21 @@ public:
         return connection_.execute_params(sql, params, deadline);
     }
 
+    /// execute() for coroutines (Connection::async_execute).
+    template <class... Args>
+    asio::awaitable<Result> async_execute(std::string_view sql, const Args&... args) {
+        return connection_.async_execute(sql, args...);
+    }
+
+    /// commit() for coroutines. COMMIT is never cancelled: a cancellation of the awaiting coroutine
+    /// waits for COMMIT's answer (bounded by `deadline`), which is reported as usual; the
+    /// cancellation takes effect at the coroutine's next suspension.
+    asio::awaitable<void> async_commit();
+    asio::awaitable<void> async_commit(Deadline deadline);
+    /// rollback() for coroutines. Without it, a session that ends unfinished is rolled back when
+    /// its lease is released (on ucm's blocking-work threads for a coroutine's lease).
+    asio::awaitable<void> async_rollback();
+
     /// Commits within the query timeout. After it, the session is finished.
     void commit();
     /// Commits by `deadline`.
@@ -62,6 +81,8 @@ public:
     [[nodiscard]] Connection& connection() noexcept { return connection_; }
 
 private:
+    struct Begun {};
+    Session(Connection connection, Begun) noexcept : connection_(std::move(connection)) {}
     Connection connection_;
     bool finished_ = false;
 };

@@ -40,6 +40,11 @@ class UCM_EXPORT PooledResource {
     /// failed transaction; MustClose for anything broken, mid-COPY, mid-pipeline or unknown).
     [[nodiscard]] virtual ResetResult reset(Deadline deadline) noexcept = 0;
 
+    /// True when reset() would finish without a round trip (nothing to roll back or clean up). A
+    /// lease taken by a coroutine is reset where it is released only then; otherwise on ucm's
+    /// blocking-work threads, so that a coroutine's executor never waits for the server.
+    [[nodiscard]] virtual bool reset_is_free() noexcept { return false; }
+
     /// Closes the connection without waiting on the peer. Called once, just before destruction.
     virtual void close() noexcept = 0;
 };

@@ -22,6 +22,7 @@ TEST(Errc, ErrorCodeMessageIsTheStableName) {
 TEST(Errc, ErrorCodeValueIsTheEnumValue) {
     EXPECT_EQ(std::error_code{ucm::Errc::config_invalid}.value(), 1);
     EXPECT_EQ(std::error_code{ucm::Errc::shut_down}.value(), 14);
+    EXPECT_EQ(std::error_code{ucm::Errc::pipeline_aborted}.value(), 15);
 }
 
 TEST(Errc, ErrorCodeComparesEqualToItsEnum) {
@@ -37,12 +38,12 @@ TEST(Errc, SameValueInAnotherCategoryIsNotEqual) {
 
 TEST(Errc, EveryCodeHasADistinctName) {
     std::set<std::string> names;
-    for (int value = 1; value <= 14; ++value) {
+    for (int value = 1; value <= 15; ++value) {
         const std::string name = ucm::to_string(static_cast<ucm::Errc>(value));
         EXPECT_NE(name, "unknown") << value;
         names.insert(name);
     }
-    EXPECT_EQ(names.size(), 14U);
+    EXPECT_EQ(names.size(), 15U);
 }
 
 TEST(Errc, UnknownValueIsNamedUnknown) {
@@ -104,7 +105,7 @@ TEST(DefaultRetriable, TransientFailuresAreRetriable) {
 TEST(DefaultRetriable, PermanentAndUnsafeFailuresAreNot) {
     for (ucm::Errc code : {ucm::Errc::config_invalid, ucm::Errc::access_denied, ucm::Errc::auth_failed,
                            ucm::Errc::query_failed, ucm::Errc::read_only_violation, ucm::Errc::in_doubt,
-                           ucm::Errc::redis_error, ucm::Errc::shut_down}) {
+                           ucm::Errc::redis_error, ucm::Errc::shut_down, ucm::Errc::pipeline_aborted}) {
         EXPECT_FALSE(ucm::default_retriable(code)) << ucm::to_string(code);
     }
 }

@@ -274,5 +274,35 @@ TEST(AsyncPool, DeadIdleConnectionIsReplacedOffTheCallersThread) {
     EXPECT_TRUE(kept->as<FakeResource>().is_alive());
 }
 
+TEST(AsyncPool, ReleaseNeedingARoundTripResetsOffTheCoroutinesThread) {
+    PoolHarness h;
+    h.fakes.state().resets_need_io = true;
+    asio::io_context io;
+    std::vector<int> order;
+    Outcome out;
+    asio::co_spawn(io, take_and_note(h.pool, far(h), order, 1), record(out));
+    ASSERT_TRUE(poll_until(io, [&] { return out.finished && h.pool.stats().idle == 1; }));
+    std::lock_guard lk(h.fakes.state().mutex);
+    EXPECT_NE(h.fakes.state().last_reset_thread, std::this_thread::get_id());
+    EXPECT_NE(h.fakes.state().last_reset_thread, std::thread::id{});
+}
+
+TEST(AsyncPool, PoolDestroyedRightAfterACoroutineReleaseNeverCallsItsObserverLater) {
+    RecordingObserver observer;
+    test::FakeResourceFactory fakes;
+    fakes.state().resets_need_io = true;
+    {
+        BlockingPool pool(BlockingPoolSetup{.options = test_options(), .factory = fakes.factory(),
+                                            .endpoint = "db.test:5432", .observer = &observer});
+        asio::io_context io;
+        std::vector<int> order;
+        Outcome out;
+        asio::co_spawn(io, take_and_note(pool, TimePoint::max(), order, 1), record(out));
+        ASSERT_TRUE(poll_until(io, [&] { return out.finished; }));
+    }  // waits for the reset still running on a blocking-work thread
+    EXPECT_EQ(observer.releases.size(), 1U);
+    EXPECT_EQ(fakes.state().resets.load(), 1);
+}
+
 }  // namespace
 }  // namespace ucm::pool::testing

@@ -1,0 +1,47 @@
+#pragma once
+// The rules of one statement on a leased connection, shared by the blocking driver
+// (connection.cpp) and the coroutine driver (connection_async.cpp): only the wait for the result
+// differs between them, so the two APIs cannot drift apart.
+
+#include "pg/pg_connection.hpp"
+#include "pg/pg_wait_poll.hpp"
+
+#include <ucm/pg/connection.hpp>
+
+namespace ucm::pg {
+
+/// Thread safety: not thread-safe; one per statement, on the stack (or coroutine frame) of its call.
+struct StatementRunner {
+    using Kind = Connection::Kind;
+
+    Connection& c;
+    std::string_view sql;
+    std::span<const Param> params;
+    bool simple = false;
+    Connection::Kind kind = Connection::Kind::statement;
+
+    bool commit_like = false;       ///< COMMIT or END: never cancelled, in doubt once sent
+    bool doubt_after_send = false;  ///< a verdict lost after sending leaves the outcome unknown
+    PgConnection* conn = nullptr;
+
+    /// The checks that need no I/O (a lease, its generation) and what kind of statement this is.
+    /// True when it must run inside BEGIN READ ONLY ... COMMIT (a read-only lease behind
+    /// PgBouncer): the driver then runs those three statements instead.
+    bool prepare();
+    /// Sends the statement; if this throws, nothing reached the server.
+    void send();
+    [[nodiscard]] OnDeadline on_deadline() const noexcept {
+        return commit_like ? OnDeadline::close_only : OnDeadline::cancel_and_close;
+    }
+    /// The checks on an answer: a cancelled wait for synchronous replication (InDoubt), a COMMIT
+    /// answered ROLLBACK (QueryFailed, 40000).
+    Result finish(Result result);
+    /// From the handler of a failure after send(): rethrows `e`, marking the lease broken when it
+    /// poisons the connection, or throws InDoubt when the statement's outcome became unknown.
+    [[noreturn]] void failed(const Error& e);
+
+    [[nodiscard]] bool lease_broken() const noexcept { return c.lease_.broken(); }
+    void mark_broken() noexcept { c.lease_.mark_broken(); }
+};
+
+}  // namespace ucm::pg
