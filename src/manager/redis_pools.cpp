@@ -69,7 +69,8 @@ RedisPools::RedisPools(const Config& config, Routing routing, std::string client
                                     .endpoint = endpoint,
                                     .command_timeout = command_timeout,
                                     .generation = generation_,
-                                    .await_writable = routing.await_writable};
+                                    .await_writable = routing.await_writable,
+                                    .write_fenced = routing.write_fenced};
         if (on_error) {
             context.on_error = [on_error, access](const Error& e) { on_error(e, access); };
         }
@@ -108,6 +109,14 @@ redis::Connection RedisPools::acquire(ConnectionMode mode, std::source_location 
     pool::Lease lease = p.pool->acquire(site);
     const std::uint64_t opened_in = lease.as<redis::RedisPooledConnection>().generation();
     return redis::Connection(std::move(lease), p.context, opened_in);
+}
+
+asio::awaitable<redis::Connection> RedisPools::async_acquire(ConnectionMode mode, Deadline deadline,
+                                                             std::source_location site) {
+    const ModePool& p = pools_[index(mode)];
+    pool::Lease lease = co_await p.pool->async_acquire_until(deadline, site);
+    const std::uint64_t opened_in = lease.as<redis::RedisPooledConnection>().generation();
+    co_return redis::Connection(std::move(lease), p.context, opened_in);
 }
 
 void RedisPools::retire(std::uint64_t generation) {

@@ -43,6 +43,7 @@ public:
         Target master;  ///< ReadWrite and Admin leases, and ReadOnly ones without `replica`
         Target replica{};  ///< ReadOnly leases (a replica, or the master when none is usable); empty: the master
         std::function<void(Deadline)> await_writable{};  ///< see redis::LeaseContext; empty: no fence
+        std::function<bool()> write_fenced{};            ///< see redis::LeaseContext; empty: no fence
         /// Whether where connections go is settled (no failover or rediscovery in progress): an
         /// open breaker then fails the acquire with CircuitOpen; otherwise the acquire waits for
         /// the target to move. Empty: always settled (a standalone server).
@@ -55,6 +56,9 @@ public:
     /// Errors: PoolTimeout (with the last connect error), QueueFull, ShutDown, AuthFailed, and the
     /// target's own non-retriable errors.
     [[nodiscard]] redis::Connection acquire(ConnectionMode mode, std::source_location site);
+    /// acquire() for coroutines (connects run on ucm's blocking-work threads), by `deadline`.
+    [[nodiscard]] asio::awaitable<redis::Connection> async_acquire(ConnectionMode mode, Deadline deadline,
+                                                                  std::source_location site);
 
     /// The master moved: from now on connections belong to `generation` (ignored unless newer).
     /// Idle connections of older generations close now; leased ones have their sockets shut

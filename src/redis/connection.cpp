@@ -1,5 +1,6 @@
 #include <ucm/redis/connection.hpp>
 
+#include "redis/argv_views.hpp"
 #include "redis/redis_error.hpp"
 #include "redis/redis_pooled_connection.hpp"
 
@@ -45,22 +46,21 @@ void Connection::check_usable() {
                             .endpoint = endpoint()});
 }
 
-std::vector<Reply> Connection::run(std::span<const std::span<const std::string_view>> commands, Deadline deadline) {
+bool Connection::may_write() const noexcept { return context_ && context_->mode != ConnectionMode::ReadOnly; }
+
+std::vector<Reply> Connection::run(Argvs commands, Deadline deadline) {
     try {
-        const bool may_write = context_ && context_->mode != ConnectionMode::ReadOnly;
         // The fence first, then the generation: a failover that ends while we wait switches the
         // master, and this connection must then not send at all.
-        if (may_write && lease_ && context_->await_writable) context_->await_writable(deadline);
+        if (may_write() && lease_ && context_->await_writable) context_->await_writable(deadline);
         check_usable();
-        return lease_.as<RedisPooledConnection>().connection().exchange(commands, deadline, may_write);
+        return lease_.as<RedisPooledConnection>().connection().exchange(commands, deadline, may_write());
     } catch (const Error& e) {
         report_and_throw(e);
     }
 }
 
-Reply Connection::command_argv(std::span<const std::string_view> argv, Deadline deadline) {
-    const std::array<std::span<const std::string_view>, 1> one{argv};
-    std::vector<Reply> replies = run(one, deadline);
+Reply Connection::single_reply(std::vector<Reply> replies) {
     Reply& reply = replies.at(0);
     if (!reply.is_error()) return std::move(reply);
     try {
@@ -68,6 +68,11 @@ Reply Connection::command_argv(std::span<const std::string_view> argv, Deadline 
     } catch (const Error& e) {
         report_and_throw(e);
     }
+}
+
+Reply Connection::command_argv(std::span<const std::string_view> argv, Deadline deadline) {
+    const std::array<std::span<const std::string_view>, 1> one{argv};
+    return single_reply(run(one, deadline));
 }
 
 Reply Connection::durable_argv(std::span<const std::string_view> argv, Durability durability, Deadline deadline) {
@@ -111,14 +116,8 @@ std::vector<Reply> Connection::pipeline(std::span<const Command> commands) {
 }
 
 std::vector<Reply> Connection::pipeline(std::span<const Command> commands, Deadline deadline) {
-    std::vector<std::vector<std::string_view>> words(commands.size());
-    std::vector<std::span<const std::string_view>> argvs;
-    argvs.reserve(commands.size());
-    for (std::size_t i = 0; i < commands.size(); ++i) {
-        words[i].assign(commands[i].begin(), commands[i].end());
-        argvs.emplace_back(words[i]);
-    }
-    return run(argvs, deadline);
+    const ArgvViews views(commands);
+    return run(views.argvs(), deadline);
 }
 
 }  // namespace ucm::redis

@@ -30,6 +30,14 @@ struct RedisConnection::State {
     bool watching = false;
     bool subscribed = false;
     bool changed_db = false;
+    // The exchange in progress, from begin_exchange() to take_replies().
+    std::span<const Argv> unqueued;  // commands not yet in hiredis's output buffer
+    std::size_t expected = 0;         // replies the exchange waits for
+    std::vector<Reply> replies;
+    bool sent = false;                // some bytes may have left: a failure is then after_send()
+    bool may_write = false;
+    std::vector<const char*> words;   // redisAppendCommandArgv's arguments, kept for their capacity
+    std::vector<std::size_t> lengths;
 
     void close() noexcept {
         broken = true;
@@ -101,28 +109,93 @@ void note_command(RedisConnection::State& s, std::string_view name) {
                       "the connection is broken or closed; nothing was sent", s.endpoint);
 }
 
-// Writes everything appended, reading whatever arrives meanwhile so neither side can stall the
-// other on full socket buffers. Returns whether any bytes may have left.
-bool write_all(RedisConnection::State& s, Deadline deadline, bool may_write) {
-    bool sent = false;
-    for (int done = 0; done == 0;) {
-        int rc = REDIS_OK;
-        int saved_errno = 0;
-        {
-            detail::SigpipeGuard guard;  // hiredis writes with write(): a dead peer raises SIGPIPE
-            rc = redisBufferWrite(s.ctx.get(), &done);
-            saved_errno = errno;
+// hiredis drops written bytes from the front of its output buffer with a memmove, so a large
+// pipeline is moved into that buffer a slice at a time: one buffer of 100 MiB would be moved once
+// per write, quadratically.
+constexpr std::size_t kOutputSlice = 64 * 1024;
+
+std::size_t output_pending(const RedisConnection::State& s) noexcept { return sdslen(s.ctx->obuf); }
+
+void queue_slice(RedisConnection::State& s) {
+    while (!s.unqueued.empty() && output_pending(s) < kOutputSlice) {
+        const Argv argv = s.unqueued.front();
+        s.words.clear();
+        s.lengths.clear();
+        for (std::string_view word : argv) {
+            s.words.push_back(word.data());
+            s.lengths.push_back(word.size());
         }
-        if (rc != REDIS_OK) fail_context(s, saved_errno, sent, may_write);
-        sent = true;  // conservatively: a successful call may have written something
-        if (done != 0) break;
-        const short ready = poll_fd(s.ctx->fd, POLLOUT | POLLIN, deadline);
-        if (ready == 0) fail_timeout(s, sent, may_write);
-        if ((ready & POLLIN) != 0 && redisBufferRead(s.ctx.get()) != REDIS_OK) {
-            fail_context(s, errno, sent, may_write);
+        // Fails only when out of memory (ctx->err says so); earlier slices may have left already.
+        const int argc = static_cast<int>(argv.size());
+        if (redisAppendCommandArgv(s.ctx.get(), argc, s.words.data(), s.lengths.data()) != REDIS_OK) {
+            fail_context(s, 0, s.sent, s.may_write);
         }
+        note_command(s, argv[0]);
+        ++s.pending;
+        s.unqueued = s.unqueued.subspan(1);
     }
-    return sent;
+}
+
+// Writes until everything is out or the socket takes no more.
+void write_some(RedisConnection::State& s) {
+    queue_slice(s);
+    if (output_pending(s) == 0) return;
+    detail::SigpipeGuard guard;  // hiredis writes with write(): a dead peer raises SIGPIPE
+    do {
+        int done = 0;
+        const int rc = redisBufferWrite(s.ctx.get(), &done);
+        const int saved_errno = errno;
+        if (rc != REDIS_OK) fail_context(s, saved_errno, s.sent, s.may_write);
+        s.sent = true;  // conservatively: a successful call may have written something
+        if (done == 0) return;
+        queue_slice(s);
+    } while (output_pending(s) != 0);
+}
+
+// hiredis reads at most 16 KiB per call; a readable socket is drained up to this many calls per
+// step, so a large reply does not cost one wait per 16 KiB.
+constexpr int kReadsPerStep = 16;
+constexpr std::size_t kHiredisReadSize = 16 * 1024;
+
+void read_available(RedisConnection::State& s) {
+    for (int i = 0; i < kReadsPerStep; ++i) {
+        const std::size_t before = s.ctx->reader->len;  // grows by what one read fed it
+        if (redisBufferRead(s.ctx.get()) != REDIS_OK) fail_context(s, errno, s.sent, s.may_write);
+        if (s.ctx->reader->len - before < kHiredisReadSize) return;  // a short read: nothing more waits
+    }
+}
+
+void collect_replies(RedisConnection::State& s) {
+    while (s.replies.size() < s.expected) {
+        void* raw = nullptr;
+        if (redisGetReplyFromReader(s.ctx.get(), &raw) != REDIS_OK) fail_context(s, 0, s.sent, s.may_write);
+        if (raw == nullptr) return;
+        const RedisReplyPtr reply(static_cast<redisReply*>(raw));
+        s.replies.push_back(to_reply(*reply));
+        --s.pending;
+    }
+}
+
+bool includes(IoWait ready, IoWait what) noexcept { return ready == what || ready == IoWait::read_write; }
+
+short poll_events(IoWait wait) noexcept {
+    switch (wait) {
+        case IoWait::read: return POLLIN;
+        case IoWait::write: return POLLOUT;
+        case IoWait::read_write: return POLLIN | POLLOUT;
+        case IoWait::none: break;
+    }
+    return 0;
+}
+
+// An error or hang-up is reported as both: the next read or write says which.
+IoWait readiness(short revents) noexcept {
+    constexpr short kTrouble = POLLERR | POLLHUP | POLLNVAL;
+    const bool in = (revents & (POLLIN | kTrouble)) != 0;
+    const bool out = (revents & (POLLOUT | kTrouble)) != 0;
+    if (in && out) return IoWait::read_write;
+    if (in) return IoWait::read;
+    return out ? IoWait::write : IoWait::none;
 }
 
 }  // namespace
@@ -139,51 +212,56 @@ Reply RedisConnection::exchange_one(Argv command, Deadline deadline, bool may_wr
     return std::move(exchange(one, deadline, may_write).at(0));
 }
 
+// The poll() driver of the exchange steps.
 std::vector<Reply> RedisConnection::exchange(std::span<const Argv> commands, Deadline deadline, bool may_write) {
+    begin_exchange(commands, deadline, may_write);
+    IoWait ready = IoWait::none;
+    for (IoWait wait = exchange_step(ready); wait != IoWait::none; wait = exchange_step(ready)) {
+        ready = readiness(ucm::detail::poll_fd(fd(), poll_events(wait), deadline));
+        if (ready == IoWait::none) exchange_timed_out();
+    }
+    return take_replies();
+}
+
+void RedisConnection::begin_exchange(std::span<const Argv> commands, Deadline deadline, bool may_write) {
     State& s = *state_;
     if (!s.ctx || s.broken) fail_closed(s);
-    if (commands.empty()) return {};
+    s.unqueued = {};
+    s.expected = 0;
+    s.replies.clear();
+    s.sent = false;
+    s.may_write = may_write;
+    if (commands.empty()) return;
     if (SteadyClock::now() >= deadline) {
         // Nothing sent yet: fail without touching the connection, which stays usable.
         throw_redis_error({.code = Errc::deadline_exceeded, .retriable = true},
                           "deadline exceeded before the command was sent", s.endpoint);
     }
-    std::vector<const char*> words;
-    std::vector<std::size_t> lengths;
     for (const Argv& argv : commands) {
-        words.clear();
-        lengths.clear();
-        for (std::string_view word : argv) {
-            words.push_back(word.data());
-            lengths.push_back(word.size());
+        if (argv.empty()) {
+            throw_redis_error({.code = Errc::redis_error}, "empty command; nothing was sent", s.endpoint);
         }
-        if (argv.empty() || redisAppendCommandArgv(s.ctx.get(), static_cast<int>(argv.size()), words.data(),
-                                                   lengths.data()) != REDIS_OK) {
-            // Appending only fills hiredis's buffer; a half-appended batch must not be sent.
-            s.close();
-            throw_redis_error({.code = Errc::redis_error, .poisons = true},
-                              argv.empty() ? "empty command" : "could not queue the command", s.endpoint);
-        }
-        note_command(s, argv[0]);
-        ++s.pending;
     }
-    const bool sent = write_all(s, deadline, may_write);
-    std::vector<Reply> replies;
-    replies.reserve(commands.size());
-    while (replies.size() < commands.size()) {
-        void* raw = nullptr;
-        if (redisGetReplyFromReader(s.ctx.get(), &raw) != REDIS_OK) fail_context(s, 0, sent, may_write);
-        if (raw != nullptr) {
-            const RedisReplyPtr reply(static_cast<redisReply*>(raw));
-            replies.push_back(to_reply(*reply));
-            --s.pending;
-            continue;
-        }
-        if (poll_fd(s.ctx->fd, POLLIN, deadline) == 0) fail_timeout(s, sent, may_write);
-        if (redisBufferRead(s.ctx.get()) != REDIS_OK) fail_context(s, errno, sent, may_write);
-    }
-    return replies;
+    s.unqueued = commands;
+    s.expected = commands.size();
+    s.replies.reserve(commands.size());
 }
+
+IoWait RedisConnection::exchange_step(IoWait ready) {
+    State& s = *state_;
+    if (!s.ctx || s.broken) fail_closed(s);
+    if (includes(ready, IoWait::read)) read_available(s);
+    collect_replies(s);
+    write_some(s);  // also when only readable: the server may have drained its input meanwhile
+    if (!s.unqueued.empty() || output_pending(s) != 0) return IoWait::read_write;  // read too: no deadlock
+    return s.replies.size() < s.expected ? IoWait::read : IoWait::none;
+}
+
+std::vector<Reply> RedisConnection::take_replies() noexcept { return std::exchange(state_->replies, {}); }
+
+void RedisConnection::exchange_timed_out() { fail_timeout(*state_, state_->sent, state_->may_write); }
+
+int RedisConnection::fd() const noexcept { return state_->ctx ? state_->ctx->fd : -1; }
 
 namespace {
 

@@ -1,9 +1,11 @@
 #pragma once
-// One Redis connection driven as a nonblocking hiredis context and poll(), so that every step
-// meets its deadline: connect (redisConnectNonBlock + POLLOUT + SO_ERROR), the handshake (AUTH,
-// SELECT, CLIENT SETNAME, pipelined in one round trip), and commands (redisAppendCommandArgv, a
-// write loop, a read loop). hiredis's blocking mode is avoided on purpose: its only deadline,
-// redisSetTimeout, leaves the context unusable after one timeout (ENVIRONMENT gotcha 11).
+// One Redis connection driven as a nonblocking hiredis context, so that every step meets its
+// deadline: connect (redisConnectNonBlock + POLLOUT + SO_ERROR), the handshake (AUTH, SELECT,
+// CLIENT SETNAME, pipelined in one round trip), and commands. An exchange of commands is one state
+// machine whose steps never wait (begin_exchange, exchange_step, take_replies); exchange() drives it
+// with poll(), redis_wait_asio's async_exchange() with Asio. hiredis's blocking mode is avoided on
+// purpose: its only deadline, redisSetTimeout, leaves the context unusable after one timeout
+// (ENVIRONMENT gotcha 11).
 
 #include "redis/socket_registry.hpp"
 
@@ -33,6 +35,9 @@ struct RedisConnectSpec {
 /// One command's words; each is sent as a bulk string (binary safe).
 using Argv = std::span<const std::string_view>;
 
+/// Socket readiness: what an exchange waits for, and what a driver's wait found.
+enum class IoWait : std::uint8_t { none, read, write, read_write };
+
 /// Thread safety: not thread-safe; one owner at a time (the pool hands it to one lease), except
 /// shutdown_socket(), which any thread may call at any time.
 class RedisConnection {
@@ -46,13 +51,29 @@ public:
     RedisConnection& operator=(RedisConnection&&) noexcept;
     ~RedisConnection();
 
-    /// Sends every command at once and reads one reply for each, by `deadline`. Error replies are
-    /// returned as Reply::error values. Errors: ConnectionFailed (I/O, EOF, protocol; also a
-    /// connection already broken or closed), DeadlineExceeded; both poison the connection, which
-    /// is closed at once. `may_write`: a failure after sending is then not retriable.
+    /// Sends every command (pipelined) and reads one reply for each, by `deadline`, waiting with
+    /// poll(): the blocking driver of the steps below. Error replies are returned as Reply::error
+    /// values. Errors: ConnectionFailed (I/O, EOF, protocol; also a connection already broken or
+    /// closed), DeadlineExceeded; both poison the connection, which is closed at once.
+    /// `may_write`: a failure after sending is then not retriable.
     std::vector<Reply> exchange(std::span<const Argv> commands, Deadline deadline, bool may_write);
     /// exchange() of one command: its reply (an error reply as a value).
     Reply exchange_one(Argv command, Deadline deadline, bool may_write);
+
+    /// The steps of exchange(), for drivers; none of them waits. begin_exchange() checks the
+    /// connection and the deadline (both failures retriable, nothing sent; a passed deadline
+    /// leaves the connection usable); `commands` must stay valid until take_replies(). Each
+    /// exchange_step() writes what the socket takes (commands move into hiredis's buffer a slice at
+    /// a time), reads if `ready` includes read (IoWait::none before the first wait), and returns what
+    /// to wait for next: read_write while output is pending, read while replies are owed, none when
+    /// every reply is in. Step errors are exchange()'s; the connection is then closed.
+    void begin_exchange(std::span<const Argv> commands, Deadline deadline, bool may_write);
+    IoWait exchange_step(IoWait ready);
+    std::vector<Reply> take_replies() noexcept;
+    /// The deadline passed during the exchange: closes the connection, throws DeadlineExceeded.
+    [[noreturn]] void exchange_timed_out();
+    /// The socket, for a driver's readiness wait; -1 once closed.
+    [[nodiscard]] int fd() const noexcept;
 
     /// No round trip: false when broken, closed, owed a reply, or when the socket is readable
     /// although nothing was asked (EOF or stray bytes).

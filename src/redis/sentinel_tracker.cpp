@@ -37,7 +37,7 @@ SentinelTracker::~SentinelTracker() { stop(); }
 
 const RedisSentinel& SentinelTracker::sentinel() const { return std::get<RedisSentinel>(options_.topology); }
 
-void SentinelTracker::start(Deadline first_discovery) {
+void SentinelTracker::start(Deadline first_discovery, std::shared_ptr<IoThread> io) {
     {
         std::lock_guard lock(mutex_);
         discovery_requested_ = true;
@@ -50,7 +50,8 @@ void SentinelTracker::start(Deadline first_discovery) {
             .failover = [this](bool started) { handle_failover(started); },
             .master_address = [this](const Endpoint& address) { handle_master_address(address); },
             .resubscribed = [this] { request_discovery(); },
-        });
+        },
+        std::move(io));
     {
         std::unique_lock lock(mutex_);
         changed_.wait_until(lock, first_discovery, [&] { return state_.master().has_value() || stopping_; });
@@ -259,6 +260,12 @@ void SentinelTracker::await_unfenced(Deadline deadline) {
                                             "before the deadline; the write was held back, nothing was sent",
                                             sentinel().master_name),
                      .retriable = true});
+}
+
+bool SentinelTracker::fenced() const {
+    if (!fenced_.load(std::memory_order_acquire)) return false;
+    std::lock_guard lock(mutex_);
+    return !stopping_ && state_.fenced();
 }
 
 void SentinelTracker::on_lease_error(const Error& error) {

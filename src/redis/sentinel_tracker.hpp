@@ -21,6 +21,10 @@
 #include <thread>
 #include <vector>
 
+namespace ucm {
+class IoThread;
+}
+
 namespace ucm::redis {
 
 class SentinelWatch;
@@ -42,7 +46,8 @@ public:
 
     /// Discovers the master (waiting at most until `first_discovery`; an unreachable Sentinel set
     /// is not an error here: acquires wait for it) and starts watching.
-    void start(Deadline first_discovery);
+    /// The watcher runs on `io` (shared; null: a thread of its own).
+    void start(Deadline first_discovery, std::shared_ptr<IoThread> io = nullptr);
     void stop();
 
     /// The master to connect to. Waits while none is known; throws a retriable NoPrimary at the
@@ -62,6 +67,8 @@ public:
     /// fenced (a Sentinel failover is in progress), else waits for the switch or the abort.
     /// Errors: NoPrimary (retriable; nothing was sent) when the fence outlasts `deadline`.
     void await_unfenced(Deadline deadline);
+    /// Whether writes must wait now (await_unfenced() would block): for coroutines, which poll it.
+    [[nodiscard]] bool fenced() const;
 
     /// An error on a lease: READONLY or a broken connection on the master asks for rediscovery.
     void on_lease_error(const Error& error);

@@ -2,8 +2,7 @@
 
 #include "redis/sentinel_watcher.hpp"
 
-#include <asio/executor_work_guard.hpp>
-#include <asio/io_context.hpp>
+#include "core/io_thread.hpp"
 
 #include <algorithm>
 #include <optional>
@@ -12,15 +11,17 @@
 namespace ucm::redis {
 
 struct SentinelWatch::Impl {
-    asio::io_context io{1};
-    asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(io);
+    std::shared_ptr<IoThread> io;
+    bool own_io = false;
     std::optional<SentinelWatcher> watcher;
-    std::thread thread;
     bool stopped = false;
 };
 
-SentinelWatch::SentinelWatch(const RedisSentinel& sentinel, std::chrono::milliseconds probe_timeout, Events events)
+SentinelWatch::SentinelWatch(const RedisSentinel& sentinel, std::chrono::milliseconds probe_timeout, Events events,
+                             std::shared_ptr<IoThread> io)
     : impl_(std::make_unique<Impl>()) {
+    impl_->own_io = io == nullptr;
+    impl_->io = io ? std::move(io) : IoThread::start();
     SentinelWatcherCallbacks callbacks;
     callbacks.on_switch_master = [switched = std::move(events.switched)](const SwitchMaster& sm, std::size_t) {
         if (switched) switched(sm.old_master, sm.new_master);
@@ -36,14 +37,13 @@ SentinelWatch::SentinelWatch(const RedisSentinel& sentinel, std::chrono::millise
     callbacks.on_master_address = [address = std::move(events.master_address)](std::size_t, const Endpoint& e) {
         if (address) address(e);
     };
-    impl_->watcher.emplace(impl_->io,
+    impl_->watcher.emplace(impl_->io->context(),
                            SentinelWatcherOptions{.sentinels = sentinel.sentinels,
                                                   .master_name = sentinel.master_name,
                                                   .password = sentinel.sentinel_password,
                                                   .connect_timeout = probe_timeout,
                                                   .command_timeout = probe_timeout},
                            std::move(callbacks));
-    impl_->thread = std::thread([io = &impl_->io] { io->run(); });
     impl_->watcher->start();
 }
 
@@ -53,9 +53,8 @@ void SentinelWatch::stop() {
     if (impl_->stopped) return;
     impl_->stopped = true;
     impl_->watcher->stop();  // waits for the io thread to close every connection
-    impl_->work.reset();
-    impl_->io.stop();
-    if (impl_->thread.joinable()) impl_->thread.join();
+    if (impl_->own_io) impl_->io->stop();  // a shared thread goes on serving its other users
+    impl_->io.reset();
 }
 
 void SentinelWatch::await_first_contact(std::chrono::steady_clock::time_point deadline) const {

@@ -11,6 +11,10 @@
 #include <memory>
 #include <vector>
 
+namespace ucm {
+class IoThread;
+}
+
 namespace ucm::redis {
 
 /// Thread safety: safe to share; events arrive on the watch's own thread.
@@ -23,7 +27,9 @@ public:
         std::function<void()> resubscribed;           ///< a (re)subscription was confirmed
     };
 
-    SentinelWatch(const RedisSentinel& sentinel, std::chrono::milliseconds probe_timeout, Events events);
+    /// Runs on `io` (ucm's internal executor, shared), or on a thread of its own when null.
+    SentinelWatch(const RedisSentinel& sentinel, std::chrono::milliseconds probe_timeout, Events events,
+                  std::shared_ptr<IoThread> io = nullptr);
     ~SentinelWatch();
     SentinelWatch(const SentinelWatch&) = delete;
     SentinelWatch& operator=(const SentinelWatch&) = delete;

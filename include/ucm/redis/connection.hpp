@@ -7,6 +7,8 @@
 #include <ucm/pool/lease.hpp>
 #include <ucm/redis/reply.hpp>
 
+#include <asio/awaitable.hpp>
+
 #include <array>
 #include <atomic>
 #include <charconv>
@@ -36,6 +38,10 @@ struct LeaseContext {
     /// demoted; throws a retriable error (nothing sent) when the failover outlasts the deadline.
     /// Null: no fence (standalone servers).
     std::function<void(Deadline deadline)> await_writable{};
+    /// The same fence for coroutines, which must not block: true while writes must wait. The
+    /// coroutine API looks every millisecond until it turns false or the deadline passes (then
+    /// NoPrimary, retriable, nothing sent). Must not block or throw. Null: no fence.
+    std::function<bool()> write_fenced{};
     /// Told of every error on a lease of this pool (READONLY, broken sockets), so the Sentinel
     /// logic can react. Must not throw.
     std::function<void(const Error&)> on_error{};
@@ -96,13 +102,15 @@ struct Durability {
 /// shut-down socket, a protocol error, a missed deadline) marks the lease so the connection is
 /// closed instead of pooled.
 ///
-/// Errors (command(), command_argv()): RedisError for an error reply (Errc::redis_error;
-/// retriable for LOADING and MASTERDOWN), Error with Errc::read_only_violation for READONLY
-/// (retriable: the master moved), AuthFailed for NOAUTH/WRONGPASS, ConnectionFailed for I/O
-/// failures and for a lease whose master changed since it was taken (then retriable, nothing was
-/// sent), DeadlineExceeded. A failure after the command was sent on a ReadWrite or Admin lease is
-/// not retriable: the command may have been applied. pipeline() returns error replies as
-/// Reply::error values and throws only for the connection-level failures.
+/// Errors (command(), command_argv() and their async_ forms): RedisError for an error reply
+/// (Errc::redis_error; retriable for LOADING and MASTERDOWN), Error with
+/// Errc::read_only_violation for READONLY (retriable: the master moved), AuthFailed for
+/// NOAUTH/WRONGPASS, ConnectionFailed for I/O failures and for a lease whose master changed since
+/// it was taken (then retriable, nothing was sent), DeadlineExceeded, NoPrimary (retriable,
+/// nothing sent) when a Sentinel failover's write fence outlasts the deadline of a ReadWrite or
+/// Admin lease. A failure after the command was sent on a ReadWrite or Admin lease is not
+/// retriable: the command may have been applied. pipeline() returns error replies as Reply::error
+/// values and throws only for the connection-level failures.
 /// Thread safety: not thread-safe; move it, do not share it.
 /// Lifetime: may outlive the manager; its release then just closes the connection.
 ///
@@ -159,6 +167,25 @@ public:
     /// The same by `deadline`.
     std::vector<Reply> pipeline(std::span<const Command> commands, Deadline deadline);
 
+    /// Coroutine forms of command(), command_argv() and pipeline(): the same arguments, errors,
+    /// deadlines and write fence, and the executor's thread never blocks. The words are copied when
+    /// called, so arguments need not outlive the call. Cancelling the awaiting coroutine while a
+    /// command is in flight closes the connection (this lease then goes back broken) and rethrows
+    /// asio::system_error (operation_aborted). Lifetime: this Connection must stay in place (not be
+    /// moved or destroyed) until the awaitable completes.
+    /// @code
+    ///   std::int64_t n = (co_await redis.async_command("INCR", "visits")).as_integer();
+    /// @endcode
+    template <class... Args>
+    asio::awaitable<Reply> async_command(std::string_view name, const Args&... arguments) {
+        return async_command_argv(args(name, arguments...), deadline_after(command_timeout()));
+    }
+    asio::awaitable<Reply> async_command_argv(std::vector<std::string> argv, Deadline deadline);
+    asio::awaitable<std::vector<Reply>> async_pipeline(std::vector<Command> commands) {
+        return async_pipeline(std::move(commands), deadline_after(command_timeout()));
+    }
+    asio::awaitable<std::vector<Reply>> async_pipeline(std::vector<Command> commands, Deadline deadline);
+
     [[nodiscard]] ConnectionMode mode() const noexcept { return context_->mode; }
     /// "host:port" of the server this connection talks to.
     [[nodiscard]] const std::string& endpoint() const noexcept;
@@ -186,8 +213,16 @@ private:
         return std::forward<F>(f)(std::span<const std::string_view>(argv));
     }
 
-    std::vector<Reply> run(std::span<const std::span<const std::string_view>> commands, Deadline deadline);
+    using Argvs = std::span<const std::span<const std::string_view>>;
+    // The sync and coroutine paths share everything but the waiting: may_write(), the fence's
+    // applicability, check_usable() (the generation), single_reply() and report_and_throw().
+    std::vector<Reply> run(Argvs commands, Deadline deadline);
+    asio::awaitable<std::vector<Reply>> async_run(Argvs commands, Deadline deadline);
+    asio::awaitable<void> async_wait_unfenced(Deadline deadline);
+    [[nodiscard]] bool may_write() const noexcept;
     void check_usable();
+    // The one reply of a command; an error reply is thrown typed (and reported).
+    Reply single_reply(std::vector<Reply> replies);
     // Marks the lease broken if `e` poisons it, tells context->on_error, rethrows. Call it only
     // from the catch block that caught `e`.
     [[noreturn]] void report_and_throw(const Error& e);
