@@ -10,7 +10,7 @@
 
 namespace ucm {
 
-ManagedRedis::ManagedRedis(const Config& config, std::string client_name)
+ManagedRedis::ManagedRedis(const Config& config, std::string client_name, std::shared_ptr<IoThread> io)
     : options_(config.redis.value()), probe_timeout_(config.health.probe_timeout) {
     RedisPools::Routing routing;
     if (const auto* standalone = std::get_if<RedisStandalone>(&options_.topology)) {
@@ -30,6 +30,7 @@ ManagedRedis::ManagedRedis(const Config& config, std::string client_name)
             return tracker->master_for(deadline);
         };
         routing.await_writable = [tracker](Deadline deadline) { tracker->await_unfenced(deadline); };
+        routing.write_fenced = [tracker] { return tracker->fenced(); };
         routing.settled = [tracker] { return tracker->settled(); };
     }
     RedisPools::ErrorHook on_error;
@@ -40,7 +41,7 @@ ManagedRedis::ManagedRedis(const Config& config, std::string client_name)
         };
     }
     pools_ = std::make_unique<RedisPools>(config, std::move(routing), std::move(client_name), std::move(on_error));
-    if (tracker_) tracker_->start(deadline_after(options_.connect_timeout));
+    if (tracker_) tracker_->start(deadline_after(options_.connect_timeout), std::move(io));
 }
 
 ManagedRedis::~ManagedRedis() {
@@ -49,6 +50,11 @@ ManagedRedis::~ManagedRedis() {
 
 redis::Connection ManagedRedis::acquire(ConnectionMode mode, std::source_location site) {
     return pools_->acquire(mode, site);
+}
+
+asio::awaitable<redis::Connection> ManagedRedis::async_acquire(ConnectionMode mode, Deadline deadline,
+                                                               std::source_location site) {
+    return pools_->async_acquire(mode, deadline, site);
 }
 
 void ManagedRedis::maintain() { pools_->maintain(); }

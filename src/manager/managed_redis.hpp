@@ -16,6 +16,8 @@
 
 namespace ucm {
 
+class IoThread;
+
 namespace redis {
 class SentinelTracker;
 }  // namespace redis
@@ -25,12 +27,15 @@ class ManagedRedis {
 public:
     /// For `config.redis` (which must be set). Under Sentinel, waits up to redis.connect_timeout
     /// for the first discovery; acquires made before a master is known wait within their deadline.
-    ManagedRedis(const Config& config, std::string client_name);
+    /// The Sentinel watcher runs on `io` (the manager's internal executor; null: a thread of its own).
+    ManagedRedis(const Config& config, std::string client_name, std::shared_ptr<IoThread> io = nullptr);
     ~ManagedRedis();
     ManagedRedis(const ManagedRedis&) = delete;
     ManagedRedis& operator=(const ManagedRedis&) = delete;
 
     [[nodiscard]] redis::Connection acquire(ConnectionMode mode, std::source_location site);
+    [[nodiscard]] asio::awaitable<redis::Connection> async_acquire(ConnectionMode mode, Deadline deadline,
+                                                                  std::source_location site);
     void maintain();
     /// Shuts the pools down (waiting for leases until `deadline`), then stops following Sentinel.
     bool shutdown(Deadline deadline);

@@ -4,6 +4,7 @@
 
 #include "pg/conninfo.hpp"
 #include "pg/pg_pooled_connection.hpp"
+#include "pg/pg_wait_asio.hpp"
 #include "pg/pg_wait_poll.hpp"
 #include "pool/pool_options_from_config.hpp"
 
@@ -41,20 +42,18 @@ std::optional<pg::HostRole> role_mismatch(const pg::PgConnection& conn, const pg
     return std::nullopt;
 }
 
-std::unique_ptr<pg::PgConnection> connect_checked(const PgOptions& options, const pg::HostLink& link,
-                                                  const pg::SessionFlavor& flavor, ConnectionMode access,
-                                                  Deadline deadline) {
-    const auto events = link.events.lock();
-    const auto began = SteadyClock::now();
-    std::unique_ptr<pg::PgConnection> conn;
-    try {
-        conn = std::make_unique<pg::PgConnection>(
-            pg::connect_blocking(pg::make_connect_spec(options, link.endpoint, flavor, deadline), deadline));
-    } catch (const Error& e) {
-        const bool host_failed = e.code() == Errc::connection_failed || e.code() == Errc::deadline_exceeded;
-        if (events && host_failed) events->on_connect(link.index, false, SteadyClock::now() - began);
-        throw;
-    }
+// A failed connect that says the host is gone (not, say, a refused password) tells the topology.
+void report_failed_connect(const std::shared_ptr<pg::HostEvents>& events, const pg::HostLink& link, const Error& e,
+                           SteadyClock::time_point began) {
+    const bool host_failed = e.code() == Errc::connection_failed || e.code() == Errc::deadline_exceeded;
+    if (events && host_failed) events->on_connect(link.index, false, SteadyClock::now() - began);
+}
+
+// After a connect, shared by both drivers: tell the topology, and refuse a server that is not the
+// role the lease is for.
+std::unique_ptr<pg::PgConnection> verified(std::unique_ptr<pg::PgConnection> conn,
+                                           const std::shared_ptr<pg::HostEvents>& events, const pg::HostLink& link,
+                                           ConnectionMode access, SteadyClock::time_point began) {
     if (events) events->on_connect(link.index, true, SteadyClock::now() - began);
     if (const auto seen = role_mismatch(*conn, link, access)) {
         if (events) events->on_role_mismatch(link.index, *seen);
@@ -68,6 +67,40 @@ std::unique_ptr<pg::PgConnection> connect_checked(const PgOptions& options, cons
                                 .endpoint = link.name});
     }
     return conn;
+}
+
+std::unique_ptr<pg::PgConnection> connect_checked(const PgOptions& options, const pg::HostLink& link,
+                                                  const pg::SessionFlavor& flavor, ConnectionMode access,
+                                                  Deadline deadline) {
+    const auto events = link.events.lock();
+    const auto began = SteadyClock::now();
+    std::unique_ptr<pg::PgConnection> conn;
+    try {
+        conn = std::make_unique<pg::PgConnection>(
+            pg::connect_blocking(pg::make_connect_spec(options, link.endpoint, flavor, deadline), deadline));
+    } catch (const Error& e) {
+        report_failed_connect(events, link, e, began);
+        throw;
+    }
+    return verified(std::move(conn), events, link, access, began);
+}
+
+// connect_checked() for a coroutine's acquire: Asio resolves the name and drives libpq's connect.
+asio::awaitable<std::unique_ptr<pg::PgConnection>> async_connect_checked(const PgOptions& options,
+                                                                         const pg::HostLink& link,
+                                                                         const pg::SessionFlavor& flavor,
+                                                                         ConnectionMode access, Deadline deadline) {
+    const auto events = link.events.lock();
+    const auto began = SteadyClock::now();
+    std::unique_ptr<pg::PgConnection> conn;
+    try {
+        const pg::ConnectSpec spec = co_await pg::async_make_connect_spec(options, link.endpoint, flavor, deadline);
+        conn = std::make_unique<pg::PgConnection>(co_await pg::async_connect(spec, deadline));
+    } catch (const Error& e) {
+        report_failed_connect(events, link, e, began);
+        throw;
+    }
+    co_return verified(std::move(conn), events, link, access, began);
 }
 
 }  // namespace
@@ -117,9 +150,16 @@ EndpointPools::EndpointPools(const Config& config, std::shared_ptr<pg::HostLink>
             conn->set_statement_cache_capacity(pg_options.unnamed_statements_only ? 0 : kStatementCacheCapacity);
             return std::make_unique<pg::PgPooledConnection>(std::move(*conn), reset);
         };
+        auto async_factory = [pg_options, link = link_, flavor, reset,
+                              access](Deadline deadline) -> asio::awaitable<std::unique_ptr<pool::PooledResource>> {
+            auto conn = co_await async_connect_checked(pg_options, *link, flavor, access, deadline);
+            conn->set_statement_cache_capacity(pg_options.unnamed_statements_only ? 0 : kStatementCacheCapacity);
+            co_return std::make_unique<pg::PgPooledConnection>(std::move(*conn), reset);
+        };
         slot.pool = std::make_unique<pool::BlockingPool>(pool::BlockingPoolSetup{
             .options = pool_options_for(config, access),
             .factory = std::move(factory),
+            .async_factory = std::move(async_factory),
             .endpoint = endpoint.to_string(),
             .observer = &leak_logger(),
         });

@@ -1,5 +1,9 @@
 #include <ucm/manager/retry_policy.hpp>
 
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+
 #include <algorithm>
 #include <random>
 
@@ -21,6 +25,11 @@ std::chrono::milliseconds retry_backoff(const RetryPolicy& policy, int attempt) 
     thread_local std::minstd_rand rng{std::random_device{}()};
     std::uniform_int_distribution<std::int64_t> pick(0, std::max<std::int64_t>(cap, 0));
     return std::chrono::milliseconds{pick(rng)};
+}
+
+asio::awaitable<void> async_retry_backoff(const RetryPolicy& policy, int attempt) {
+    asio::steady_timer timer(co_await asio::this_coro::executor, retry_backoff(policy, attempt));
+    co_await timer.async_wait(asio::use_awaitable);
 }
 
 }  // namespace ucm

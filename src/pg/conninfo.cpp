@@ -2,6 +2,11 @@
 
 #include <ucm/core/error.hpp>
 
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
 #include <arpa/inet.h>
@@ -67,8 +72,12 @@ void run_lookup(const std::shared_ptr<Lookup>& lookup, const std::string& name) 
 
 // getaddrinfo has no timeout of its own (glibc retries for tens of seconds): it runs on a helper
 // thread and the caller waits only until its deadline.
+bool needs_no_lookup(const Endpoint& host) {
+    return is_ip_literal(host.host) || (!host.host.empty() && host.host.front() == '/');
+}
+
 std::string resolve(const Endpoint& host, Deadline deadline) {
-    if (is_ip_literal(host.host) || (!host.host.empty() && host.host.front() == '/')) return host.host;
+    if (needs_no_lookup(host)) return host.host;
     if (lookups_in_flight.fetch_add(1) >= kMaxLookupsInFlight) {
         lookups_in_flight.fetch_sub(1);
         lookup_failed(host, "too many lookups still in flight");
@@ -95,12 +104,39 @@ std::string resolve(const Endpoint& host, Deadline deadline) {
 
 ConnectSpec make_connect_spec(const PgOptions& options, const Endpoint& host, const SessionFlavor& flavor,
                               Deadline deadline) {
+    return make_connect_spec_for(options, host, flavor, resolve(host, deadline));
+}
+
+asio::awaitable<ConnectSpec> async_make_connect_spec(const PgOptions& options, const Endpoint& host,
+                                                     const SessionFlavor& flavor, Deadline deadline) {
+    using namespace asio::experimental::awaitable_operators;
+    if (needs_no_lookup(host)) co_return make_connect_spec_for(options, host, flavor, host.host);
+    const auto ex = co_await asio::this_coro::executor;
+    asio::ip::tcp::resolver resolver(ex);
+    asio::steady_timer timer(ex, deadline);
+    std::string address;
+    try {
+        // `||` cancels the loser and waits for it, so nothing outlives this frame.
+        auto race = resolver.async_resolve(host.host, "", asio::use_awaitable) || timer.async_wait(asio::use_awaitable);
+        auto winner = co_await std::move(race);
+        if (winner.index() == 1) lookup_failed(host, "timed out");
+        const auto& found = std::get<0>(winner);
+        if (found.empty()) lookup_failed(host, gai_strerror(EAI_NONAME));
+        address = found.begin()->endpoint().address().to_string();
+    } catch (const asio::system_error& e) {
+        if (e.code() == asio::error::operation_aborted) throw;  // the caller was cancelled
+        lookup_failed(host, e.code().message());
+    }
+    co_return make_connect_spec_for(options, host, flavor, address);
+}
+
+ConnectSpec make_connect_spec_for(const PgOptions& options, const Endpoint& host, const SessionFlavor& flavor,
+                                  const std::string& address) {
     ConnectSpec spec;
     spec.endpoint = host.to_string();
     auto add = [&spec](std::string key, std::string value) {
         if (!value.empty()) spec.keywords.emplace_back(std::move(key), std::move(value));
     };
-    const std::string address = resolve(host, deadline);
     if (address != host.host) add("host", host.host);  // kept for TLS host name verification
     add(address.front() == '/' ? "host" : "hostaddr", address);
     add("port", std::to_string(host.port));

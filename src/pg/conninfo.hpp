@@ -7,6 +7,8 @@
 #include <ucm/core/deadline.hpp>
 #include <ucm/core/pg_options.hpp>
 
+#include <asio/awaitable.hpp>
+
 #include <optional>
 #include <string>
 
@@ -26,5 +28,14 @@ struct SessionFlavor {
 /// Errors: ConnectionFailed naming the endpoint when the name does not resolve by `deadline`.
 ConnectSpec make_connect_spec(const PgOptions& options, const Endpoint& host, const SessionFlavor& flavor,
                               Deadline deadline);
+
+/// The same with the address already known: `address` is an IP literal or a socket directory.
+ConnectSpec make_connect_spec_for(const PgOptions& options, const Endpoint& host, const SessionFlavor& flavor,
+                                  const std::string& address);
+
+/// make_connect_spec() for coroutines: a host name is resolved by Asio's resolver (off the
+/// executor), within `deadline`. Same errors.
+asio::awaitable<ConnectSpec> async_make_connect_spec(const PgOptions& options, const Endpoint& host,
+                                                     const SessionFlavor& flavor, Deadline deadline);
 
 }  // namespace ucm::pg

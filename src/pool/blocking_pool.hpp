@@ -26,6 +26,9 @@ namespace ucm::pool {
 struct BlockingPoolSetup {
     PoolOptions options{};
     ResourceFactory factory{};         ///< opens one connection (see ResourceFactory)
+    /// Opens one connection for a coroutine's acquire; empty: `factory` runs on ucm's
+    /// blocking-work threads instead. min_idle opens and threads' acquires always use `factory`.
+    AsyncResourceFactory async_factory{};
     std::string endpoint{};            ///< "host:port" for messages; never credentials
     PoolObserver* observer = nullptr;  ///< null: no hooks; else must outlive the BlockingPool object
     // Observer and clock must outlive every lease of the pool too: a lease released on another

@@ -120,8 +120,13 @@ asio::awaitable<Lease> BlockingPool::Impl::async_acquire(TimePoint deadline, std
             const TimePoint begun = precise_now();
             const TimePoint connect_deadline = std::min(w.deadline, begun + core_.options().connect_timeout);
             lk.unlock();
-            ConnectResult result =
-                co_await run_blocking<ConnectResult>([this, slot, connect_deadline] { return connect(slot, connect_deadline); });
+            ConnectResult result;
+            if (async_factory_) {
+                result = co_await async_connect(slot, connect_deadline);
+            } else {
+                result = co_await run_blocking<ConnectResult>(
+                    [this, slot, connect_deadline] { return connect(slot, connect_deadline); });
+            }
             lk.lock();
             if (result.fatal) fatal = result.fatal;
             report_connect(slot, &w, result, actions);
@@ -143,6 +148,24 @@ asio::awaitable<Lease> BlockingPool::Impl::async_acquire(TimePoint deadline, std
     }
     async_lessee_[w.slot] = 1;
     co_return Lease(*this, *resources_[w.slot], w.slot);
+}
+
+// connect() through the async factory, on the caller's executor. A cancellation propagates: the
+// caller's exit hook then frees the slot, and the half-open connection was closed on the way out.
+asio::awaitable<ConnectResult> BlockingPool::Impl::async_connect(SlotId slot, TimePoint deadline) {
+    discard(slot);
+    const auto begun = std::chrono::steady_clock::now();
+    std::exception_ptr failure;
+    try {
+        std::unique_ptr<PooledResource> resource = co_await async_factory_(deadline);
+        co_return connected(slot, std::move(resource), begun);
+    } catch (const std::system_error& e) {
+        if (e.code() == asio::error::operation_aborted) throw;
+        failure = std::current_exception();
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    co_return connect_failed(failure, begun);
 }
 
 // Arms the request's timer under the pool lock, unless a wake-up came already: a Wake either sees

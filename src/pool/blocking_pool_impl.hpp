@@ -77,6 +77,7 @@ class BlockingPool::Impl final : public LeaseOwner {
           resources_(core_.capacity()),
           async_lessee_(core_.capacity(), 0),
           factory_(std::move(setup.factory)),
+          async_factory_(std::move(setup.async_factory)),
           endpoint_(std::move(setup.endpoint)),
           observer_(setup.observer),
           clock_(setup.clock) {}
@@ -133,6 +134,10 @@ class BlockingPool::Impl final : public LeaseOwner {
     void perform_async(Lock& lk, Actions& actions);
     void withdraw(Lock& lk, AsyncWaiter& w) noexcept;
     ConnectResult connect(SlotId slot, TimePoint deadline);
+    asio::awaitable<ConnectResult> async_connect(SlotId slot, TimePoint deadline);
+    void discard(SlotId slot) noexcept;
+    ConnectResult connected(SlotId slot, std::unique_ptr<PooledResource> resource, std::chrono::steady_clock::time_point begun);
+    ConnectResult connect_failed(const std::exception_ptr& failure, std::chrono::steady_clock::time_point begun);
     void report_connect(SlotId slot, Waiter* w, const ConnectResult& result, Actions& actions);
     void perform(Lock& lk, Actions& actions);
     void wake_new(const Actions& actions, std::size_t from) noexcept;
@@ -156,6 +161,7 @@ class BlockingPool::Impl final : public LeaseOwner {
     // Per slot, like resources_: 1 while a coroutine holds the lease (its release must not block).
     std::vector<std::uint8_t> async_lessee_;
     ResourceFactory factory_;
+    AsyncResourceFactory async_factory_;
     std::string endpoint_;
     // Both belong to the pool's owner, who may destroy them once the BlockingPool is gone, while
     // leases are still out: abandon() clears them, so late releases call neither. Atomic so that

@@ -44,31 +44,54 @@ std::string BlockingPool::Impl::failure_message(const Waiter& w, TimePoint start
 // ---- I/O on behalf of the core ------------------------------------------------------------------
 
 ConnectResult BlockingPool::Impl::connect(SlotId slot, TimePoint deadline) {
-    std::unique_ptr<PooledResource>& resource = resources_[slot];
-    if (resource) {  // replacing a dead connection in place
+    discard(slot);
+    const auto begun = std::chrono::steady_clock::now();
+    try {
+        return connected(slot, factory_(deadline), begun);
+    } catch (...) {
+        return connect_failed(std::current_exception(), begun);
+    }
+}
+
+// A dead connection being replaced in place goes first.
+void BlockingPool::Impl::discard(SlotId slot) noexcept {
+    if (std::unique_ptr<PooledResource>& resource = resources_[slot]) {
         resource->close();
         resource.reset();
     }
+}
+
+ConnectResult BlockingPool::Impl::connected(SlotId slot, std::unique_ptr<PooledResource> resource,
+                                            std::chrono::steady_clock::time_point begun) {
     ConnectResult result;
-    const auto begun = std::chrono::steady_clock::now();
+    result.ok = resource != nullptr;
+    if (!result.ok) result.message = "the connection factory returned no connection";
+    resources_[slot] = std::move(resource);
+    if (PoolObserver* o = observer(); o != nullptr) {
+        o->on_connect({.ok = result.ok, .duration = std::chrono::steady_clock::now() - begun});
+    }
+    return result;
+}
+
+ConnectResult BlockingPool::Impl::connect_failed(const std::exception_ptr& failure,
+                                                 std::chrono::steady_clock::time_point begun) {
+    ConnectResult result;
     try {
-        resource = factory_(deadline);
-        result.ok = resource != nullptr;
-        if (!result.ok) result.message = "the connection factory returned no connection";
+        std::rethrow_exception(failure);
     } catch (const Error& e) {
         result.message = e.what();
         // An open circuit breaker is retriable for the caller (later), but ends this acquire now:
         // waiting out the breaker inside the pool would turn a fast refusal into a timeout.
         result.retriable = e.retriable() && e.code() != Errc::circuit_open && !core_.options().fail_fast_connect;
         result.code = e.code();
-        if (!result.retriable) result.fatal = std::current_exception();
+        if (!result.retriable) result.fatal = failure;
     } catch (const std::exception& e) {
         result.message = e.what();
     } catch (...) {
         result.message = "unknown error from the connection factory";
     }
     if (PoolObserver* o = observer(); o != nullptr) {
-        o->on_connect({.ok = result.ok, .duration = std::chrono::steady_clock::now() - begun});
+        o->on_connect({.ok = false, .duration = std::chrono::steady_clock::now() - begun});
     }
     return result;
 }

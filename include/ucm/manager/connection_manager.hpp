@@ -6,7 +6,10 @@
 #include <ucm/pg/connection.hpp>
 #include <ucm/pg/session.hpp>
 
+#include <asio/awaitable.hpp>
+
 #include <chrono>
+#include <optional>
 #include <source_location>
 #include <string>
 #include <vector>
@@ -49,6 +52,28 @@ public:
         if (mode == ConnectionMode::ReadOnly) effective.read_only = true;
         return pg::Session(do_connection(mode, site), effective);
     }
+    /// connection() for coroutines: `co_await manager.async_connection(mode)`, within
+    /// pool.acquire_timeout (or by `deadline`). The request joins the same FIFO as threads; the
+    /// caller's executor is never blocked (connects run on ucm's blocking-work threads). Cancelling
+    /// the awaiting coroutine withdraws the request: no connection is taken or leaked.
+    /// Errors: those of connection(); asio::system_error (operation_aborted) when cancelled.
+    [[nodiscard]] asio::awaitable<pg::Connection> async_connection(
+        ConnectionMode mode, std::source_location site = std::source_location::current()) {
+        return do_async_connection(mode, std::nullopt, site);
+    }
+    [[nodiscard]] asio::awaitable<pg::Connection> async_connection(
+        ConnectionMode mode, Deadline deadline, std::source_location site = std::source_location::current()) {
+        return do_async_connection(mode, deadline, site);
+    }
+    /// session() for coroutines: BEGIN is sent before it completes.
+    [[nodiscard]] asio::awaitable<pg::Session> async_session(
+        ConnectionMode mode, pg::TransactionOptions options = {},
+        std::source_location site = std::source_location::current()) {
+        if (mode == ConnectionMode::ReadOnly) options.read_only = true;
+        pg::Connection connection = co_await do_async_connection(mode, std::nullopt, site);
+        co_return co_await pg::Session::async_begin(std::move(connection), options);
+    }
+
     /// Mode, endpoints and pool counters; makes no network call.
     [[nodiscard]] virtual ConnectionInfo connection_info() const = 0;
     /// Probes every endpoint now and reports.
@@ -59,6 +84,8 @@ public:
 
 protected:
     virtual pg::Connection do_connection(ConnectionMode mode, std::source_location site) = 0;
+    virtual asio::awaitable<pg::Connection> do_async_connection(ConnectionMode mode, std::optional<Deadline> deadline,
+                                                                std::source_location site) = 0;
 };
 
 }  // namespace ucm

@@ -3,6 +3,8 @@
 #include <ucm/core/error.hpp>
 #include <ucm/export.hpp>
 
+#include <asio/awaitable.hpp>
+
 #include <chrono>
 
 namespace ucm {
@@ -25,5 +27,8 @@ struct RetryPolicy {
 /// The wait before attempt `attempt` (2, 3, ...): doubling from initial_backoff, capped, with full
 /// jitter so that clients that failed together do not retry together.
 [[nodiscard]] UCM_EXPORT std::chrono::milliseconds retry_backoff(const RetryPolicy& policy, int attempt);
+
+/// Waits retry_backoff(policy, attempt) on a timer of the calling coroutine's executor.
+[[nodiscard]] UCM_EXPORT asio::awaitable<void> async_retry_backoff(const RetryPolicy& policy, int attempt);
 
 }  // namespace ucm

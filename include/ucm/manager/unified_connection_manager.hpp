@@ -70,6 +70,59 @@ public:
         }
     }
 
+    /// run_transaction() for coroutines: `fn(session)` returns an `asio::awaitable<T>`, and so does
+    /// this. The same retry rules (serialization failures, deadlocks, retriable failures before the
+    /// transaction began; never after COMMIT was sent), with the back-off waited on a timer.
+    ///
+    /// @code
+    ///   auto debit = [&](ucm::pg::Session& tx) -> asio::awaitable<std::int64_t> {
+    ///       co_await tx.async_execute("UPDATE accounts SET balance = balance - 10 WHERE id = $1", id);
+    ///       auto rows = co_await tx.async_execute("SELECT sum(balance) FROM accounts");
+    ///       co_return rows[0].get<std::int64_t>(0);
+    ///   };  // named: g++ 12 mishandles a temporary lambda inside a co_await expression
+    ///   std::int64_t total = co_await manager.async_run_transaction(debit);
+    /// @endcode
+    template <class Fn>
+    auto async_run_transaction(Fn fn, pg::TransactionOptions options = {}, RetryPolicy policy = {})
+        -> std::invoke_result_t<Fn&, pg::Session&> {
+        using T = typename std::invoke_result_t<Fn&, pg::Session&>::value_type;
+        for (int attempt = 1;; ++attempt) {
+            if (attempt > 1) co_await async_retry_backoff(policy, attempt);
+            std::optional<pg::Session> tx;
+            try {
+                tx.emplace(co_await async_session(ConnectionMode::ReadWrite, options));
+            } catch (const Error& e) {
+                if (!e.retriable() || attempt >= policy.max_attempts) throw;
+                continue;
+            }
+            // An unfinished session is rolled back when `tx` releases its lease.
+            try {
+                if constexpr (std::is_void_v<T>) {
+                    co_await fn(*tx);
+                    co_await tx->async_commit();
+                    co_return;
+                } else {
+                    T result = co_await fn(*tx);
+                    co_await tx->async_commit();
+                    co_return result;
+                }
+            } catch (const Error& e) {
+                if (!retriable_in_transaction(e) || attempt >= policy.max_attempts) throw;
+            }
+        }
+    }
+
+    /// redis() for coroutines, within pool.acquire_timeout: the same FIFO as threads, the caller's
+    /// executor never blocked, cancellation safe (see async_connection()).
+    [[nodiscard]] asio::awaitable<redis::Connection> async_redis(
+        ConnectionMode mode, std::source_location site = std::source_location::current());
+
+    /// ucm's internal executor: one thread, started on first use and stopped by shutdown(), shared
+    /// with the Sentinel watcher. For services without an io_context of their own:
+    /// `asio::co_spawn(manager.executor(), work(), asio::detached)`. The coroutine API itself runs
+    /// on whatever executor the calling coroutine has; nothing may block on this one.
+    [[nodiscard]] asio::any_io_executor executor();
+
     /// A pooled Redis connection for `mode` (the same access policy as connection()); its client
     /// name is "ucm/<mode>/<id>". ReadWrite and Admin leases go to the master; under Sentinel,
     /// ReadOnly leases go to a usable replica (the master when there is none), and while a
@@ -88,6 +141,8 @@ public:
 
 protected:
     pg::Connection do_connection(ConnectionMode mode, std::source_location site) override;
+    asio::awaitable<pg::Connection> do_async_connection(ConnectionMode mode, std::optional<Deadline> deadline,
+                                                        std::source_location site) override;
 
 private:
     class Impl;

@@ -3,6 +3,8 @@
 #include <ucm/core/deadline.hpp>
 #include <ucm/export.hpp>
 
+#include <asio/awaitable.hpp>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -54,5 +56,10 @@ class UCM_EXPORT PooledResource {
 /// retried until the acquire deadline, and its message is quoted in the PoolTimeout. Called
 /// without any pool lock held, possibly from several threads at once.
 using ResourceFactory = std::function<std::unique_ptr<PooledResource>(Deadline deadline)>;
+
+/// A ResourceFactory for coroutines: opens one connection by `deadline` without blocking the
+/// calling coroutine's executor. Same errors; a cancellation of the caller propagates
+/// (asio::system_error with operation_aborted) and leaves nothing open.
+using AsyncResourceFactory = std::function<asio::awaitable<std::unique_ptr<PooledResource>>(Deadline deadline)>;
 
 }  // namespace ucm::pool

@@ -9,6 +9,8 @@
 #include <asio/cancellation_signal.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
 #include <exception>
@@ -302,6 +304,65 @@ TEST(AsyncPool, PoolDestroyedRightAfterACoroutineReleaseNeverCallsItsObserverLat
     }  // waits for the reset still running on a blocking-work thread
     EXPECT_EQ(observer.releases.size(), 1U);
     EXPECT_EQ(fakes.state().resets.load(), 1);
+}
+
+// An async factory over the fakes that notes the thread it runs on and can be made to hang.
+struct AsyncFakes {
+    test::FakeResourceFactory fakes;
+    std::thread::id ran_on{};
+    bool hang = false;
+    AsyncResourceFactory factory() {
+        return [this](Deadline deadline) -> asio::awaitable<std::unique_ptr<PooledResource>> {
+            ran_on = std::this_thread::get_id();
+            if (hang) {
+                asio::steady_timer forever(co_await asio::this_coro::executor, 1h);
+                co_await forever.async_wait(asio::use_awaitable);
+            }
+            co_return fakes.factory()(deadline);
+        };
+    }
+};
+
+TEST(AsyncPool, AsyncFactoryConnectsOnTheCallersExecutor) {
+    AsyncFakes async;
+    test::FakeClock clock;
+    BlockingPool pool(BlockingPoolSetup{.options = test_options(), .factory = async.fakes.factory(),
+                                        .async_factory = async.factory(), .endpoint = "db.test:5432",
+                                        .clock = &clock});
+    asio::io_context io;
+    std::optional<Lease> kept;
+    Outcome out;
+    asio::co_spawn(io, take_and_keep(pool, clock.now() + 1h, kept), record(out));
+    io.run();  // no blocking-work thread involved: run() returns once the coroutine is done
+    ASSERT_TRUE(out.finished);
+    ASSERT_FALSE(out.error);
+    EXPECT_EQ(async.ran_on, std::this_thread::get_id());
+    EXPECT_EQ(async.fakes.opens(), 1);
+    kept.reset();
+    EXPECT_EQ(pool.stats().idle, 1U);
+}
+
+TEST(AsyncPool, CancelledDuringAnAsyncConnectFreesTheSlot) {
+    AsyncFakes async;
+    async.hang = true;
+    test::FakeClock clock;
+    BlockingPool pool(BlockingPoolSetup{.options = test_options(1, 0), .factory = async.fakes.factory(),
+                                        .async_factory = async.factory(), .endpoint = "db.test:5432",
+                                        .clock = &clock});
+    asio::io_context io;
+    asio::cancellation_signal cancel;
+    std::optional<Lease> kept;
+    Outcome out;
+    asio::co_spawn(io, take_and_keep(pool, clock.now() + 1h, kept), asio::bind_cancellation_slot(cancel.slot(), record(out)));
+    ASSERT_TRUE(poll_until(io, [&] { return pool.stats().opening == 1; }));
+    cancel.emit(asio::cancellation_type::terminal);
+    ASSERT_TRUE(poll_until(io, [&] { return out.finished; }));
+    EXPECT_TRUE(aborted(out));
+    EXPECT_EQ(pool.stats().opening, 0U);
+    EXPECT_EQ(pool.stats().connect_failures, 0U);
+    async.hang = false;
+    Lease next = pool.acquire_for(0ms);  // the slot is free again
+    EXPECT_TRUE(next);
 }
 
 }  // namespace
