@@ -2,6 +2,7 @@
 // (typed queries, transactions, deadlines, InDoubt, access, read-only) through co_await, the
 // FIFO shared by 10,000 coroutines, and cancellation.
 #include "support/manager_support.hpp"
+#include "support/redis_support.hpp"
 #include "support/sandbox_env.hpp"
 
 #include <ucm/core/error.hpp>
@@ -269,6 +270,28 @@ TEST(AsyncManager, InternalExecutorRunsCoroutinesForServicesWithoutAnIoContext) 
     ASSERT_EQ(ran_on.wait_for(10s), std::future_status::ready);
     EXPECT_NE(ran_on.get(), std::this_thread::get_id());
     EXPECT_TRUE(manager.shutdown(1s));  // stops the internal thread too
+}
+
+// The internal executor is shared with the Sentinel watcher: coroutines on it use Redis through
+// Sentinel while the watcher keeps following the sentinels on the same thread.
+TEST(AsyncManager, CoroutinesOnTheInternalExecutorShareItWithTheSentinelWatcher) {
+    auto config = async_config("async-executor-redis");
+    config.redis = sentinel_redis(sandbox_env().redis_sentinels, sandbox_env().redis_master_name);
+    UnifiedConnectionManager manager(config);
+    const std::string key = unique_key("async-executor");
+    auto work = [&]() -> asio::awaitable<std::string> {
+        redis::Connection redis = co_await manager.async_redis(ConnectionMode::ReadWrite);
+        (void)co_await redis.async_command("SET", key, "shared");
+        redis::Reply reply = co_await redis.async_command("GET", key);
+        (void)co_await redis.async_command("DEL", key);
+        co_return reply.as_string();
+    };
+    auto got = asio::co_spawn(manager.executor(), work(), asio::use_future);
+    ASSERT_EQ(got.wait_for(10s), std::future_status::ready);
+    EXPECT_EQ(got.get(), "shared");
+    const auto health = manager.health_check();
+    ASSERT_TRUE(health.redis.has_value());
+    for (const auto& sentinel : health.redis->sentinels) EXPECT_TRUE(sentinel.reachable) << sentinel.endpoint;
 }
 
 }  // namespace

@@ -12,6 +12,12 @@
 #include <ucm/manager/unified_connection_manager.hpp>
 #include <ucm/sandbox/sandbox.hpp>
 
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -60,6 +66,97 @@ protected:
     std::string name_;
     Config config_;
 };
+
+// UcmWriter through the coroutine API: one coroutine on an io_context thread of its own.
+class AsyncUcmWriter {
+public:
+    AsyncUcmWriter(UnifiedConnectionManager& manager, std::string key) : manager_(manager), key_(std::move(key)) {
+        asio::co_spawn(io_, run(), asio::detached);
+        thread_ = std::thread([this] { io_.run(); });
+    }
+    ~AsyncUcmWriter() { stop(); }
+    void stop() {
+        stop_ = true;
+        if (thread_.joinable()) thread_.join();
+    }
+    std::vector<Ack> acks() const {
+        std::lock_guard lock(mutex_);
+        return acks_;
+    }
+    std::size_t acked_at(const std::string& endpoint, Clock::time_point after) const {
+        std::lock_guard lock(mutex_);
+        return static_cast<std::size_t>(std::count_if(acks_.begin(), acks_.end(), [&](const Ack& a) {
+            return a.endpoint == endpoint && a.acked > after;
+        }));
+    }
+    long in_doubt() const { return in_doubt_; }
+
+private:
+    asio::awaitable<void> run() {
+        asio::steady_timer tick(co_await asio::this_coro::executor, Clock::now());
+        long next = 0;
+        while (!stop_) {
+            try {
+                redis::Connection lease = co_await manager_.async_redis(ConnectionMode::ReadWrite);
+                while (!stop_) {
+                    tick.expires_at(tick.expiry() + kWriteInterval);
+                    co_await tick.async_wait(asio::use_awaitable);
+                    const auto sent = Clock::now();
+                    (void)co_await lease.async_command("SADD", key_, next);
+                    std::lock_guard lock(mutex_);
+                    acks_.push_back({next++, sent, Clock::now(), lease.endpoint()});
+                }
+            } catch (const Error& e) {
+                if (!e.retriable()) {
+                    ++in_doubt_;
+                    ++next;
+                }
+            }
+            tick.expires_after(1ms);  // after a failure, a breath before the same number again
+            co_await tick.async_wait(asio::use_awaitable);
+        }
+    }
+
+    UnifiedConnectionManager& manager_;
+    std::string key_;
+    asio::io_context io_;
+    mutable std::mutex mutex_;
+    std::vector<Ack> acks_;
+    std::atomic<long> in_doubt_{0};
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+};
+
+TEST_F(RedisSentinelDestructive, CoroutineWriterFollowsTheSwitchAndLosesNoAcknowledgedWrite) {
+    const std::string old_master = address("redis0");
+    const std::string replica = address("redis1");
+    UnifiedConnectionManager manager(config_);
+    FailoverClock clock(sentinels_);
+    AsyncUcmWriter writer(manager, "async-writes");
+    ASSERT_TRUE(eventually([&] { return writer.acked_at(old_master, {}) > 200; }, 10s));
+
+    box_->sentinel_failover();
+    ASSERT_TRUE(eventually([&] { return clock.switched().has_value(); }, 30s)) << "no +switch-master";
+    ASSERT_TRUE(eventually([&] { return writer.acked_at(replica, *clock.switched()) > 500; }, 15s))
+        << "the coroutine writer did not resume writing on " << replica;
+    writer.stop();
+
+    const auto first_event = clock.first_event();
+    ASSERT_TRUE(first_event.has_value()) << "no failover-progress event was heard before the switch";
+    const auto acks = writer.acks();
+    const auto gone = lost(acks, members(replica, "async-writes"));
+    EXPECT_LE(gone.size(), 1U);  // as for the blocking writer: only a write sent before the fence
+    for (const auto& a : gone) EXPECT_LT(a.sent, *first_event + 50ms) << "write " << a.value << " lost";
+    for (const auto& a : acks) {
+        if (a.sent > *clock.switched()) {
+            EXPECT_EQ(a.endpoint, replica) << "write " << a.value;
+        }
+    }
+    const auto first = first_ack_at(acks, replica, *clock.switched());
+    std::cout << "[async failover] " << acks.size() << " acknowledged, " << gone.size() << " lost, "
+              << writer.in_doubt() << " in doubt; +switch-master -> first write on the new master "
+              << ms_between(*clock.switched(), first->acked) << " ms\n";
+}
 
 TEST_F(RedisSentinelDestructive, FailoverLosesNoAcknowledgedWriteWhileANaiveClientDoes) {
     const std::string old_master = address("redis0");
