@@ -24,11 +24,6 @@ bool is_commit_sql(std::string_view sql) {
     return starts("COMMIT") || starts("END");
 }
 
-// The connection ended before a verdict on the statement (a missed deadline, a broken socket, the
-// session terminated while it ran): whether it took effect is unknown.
-bool outcome_unknown(const Error& e) {
-    return e.code() == Errc::deadline_exceeded || e.code() == Errc::connection_failed;
-}
 
 }  // namespace
 
@@ -103,13 +98,34 @@ Result Connection::run_checked(std::string_view sql, std::span<const Param> para
 
 // ---- the rules both drivers share ---------------------------------------------------------------
 
-bool StatementRunner::prepare() {
-    if (!c.lease_) {
+PgConnection& leased_connection(Connection& c) {
+    pool::Lease& lease = StatementRunner::lease_of(c);
+    if (!lease) {
         throw ConnectionFailed({.message = "this Connection holds no lease (moved from or released)",
                                 .retriable = false});
     }
-    c.check_generation();
-    conn = &c.lease_.as<PgPooledConnection>().connection();
+    StatementRunner::check_generation_of(c);
+    return lease.as<PgPooledConnection>().connection();
+}
+
+bool outcome_unknown(const Error& e) noexcept {
+    return e.code() == Errc::deadline_exceeded || e.code() == Errc::connection_failed;
+}
+
+void throw_in_doubt(Connection& c, const Error& e, std::string_view what) {
+    StatementRunner::lease_of(c).mark_broken();
+    const std::string& endpoint = StatementRunner::context_of(c).endpoint;
+    throw InDoubt({.message = fmt::format("{}: {} was sent and then {}; it may or may not have been applied",
+                                          endpoint, what,
+                                          e.code() == Errc::deadline_exceeded ? "its deadline passed"
+                                                                              : "the connection broke"),
+                   .retriable = false,
+                   .poisons_connection = true,
+                   .endpoint = endpoint});
+}
+
+bool StatementRunner::prepare() {
+    conn = &leased_connection(c);
     commit_like = kind == Connection::Kind::commit || is_commit_sql(sql);
     const bool autocommit = conn->tx_status() == PgConnection::TxStatus::idle;
     // A COMMIT, or a statement that commits by itself on a connection that may write, is in doubt
@@ -154,17 +170,7 @@ Result StatementRunner::finish(Result result) {
 
 void StatementRunner::failed(const Error& e) {
     if (e.poisons_connection()) c.lease_.mark_broken();
-    if (doubt_after_send && outcome_unknown(e)) {
-        c.lease_.mark_broken();
-        throw InDoubt({.message = fmt::format("{}: the statement was sent and then {}; it may or may not "
-                                              "have been applied",
-                                              c.context_->endpoint,
-                                              e.code() == Errc::deadline_exceeded ? "its deadline passed"
-                                                                                  : "the connection broke"),
-                       .retriable = false,
-                       .poisons_connection = true,
-                       .endpoint = c.context_->endpoint});
-    }
+    if (doubt_after_send && outcome_unknown(e)) throw_in_doubt(c, e, "the statement");
     throw;
 }
 

@@ -2,6 +2,7 @@
 // poisoning, InDoubt, on_error) around PgPipeline and its two drivers (pg_pipeline.hpp).
 #include "pg/pg_pipeline.hpp"
 #include "pg/pg_pooled_connection.hpp"
+#include "pg/statement_runner.hpp"
 
 #include <ucm/core/error.hpp>
 #include <ucm/pg/connection.hpp>
@@ -18,11 +19,7 @@ struct PipelineRunner {
 
     // The checks that need no I/O: they throw before anything is sent.
     PgConnection& prepare() {
-        if (!c.lease_) {
-            throw ConnectionFailed(
-                {.message = "this Connection holds no lease (moved from or released)", .retriable = false});
-        }
-        c.check_generation();
+        conn = &leased_connection(c);
         if (c.context_->read_only_by_transaction) {
             // Wrapping each statement in BEGIN READ ONLY ... COMMIT cannot keep Independent
             // statements independent (a failure leaves the transaction aborted across Syncs).
@@ -33,7 +30,6 @@ struct PipelineRunner {
                                 .retriable = false,
                                 .endpoint = c.context_->endpoint});
         }
-        conn = &c.lease_.as<PgPooledConnection>().connection();
         // As run_checked: autocommit statements on a lease that may write are in doubt once sent.
         doubt_after_send =
             c.context_->mode != ConnectionMode::ReadOnly && conn->tx_status() == PgConnection::TxStatus::idle;
@@ -44,20 +40,7 @@ struct PipelineRunner {
     // reached the server and then the connection ended before their verdict.
     [[noreturn]] void failed(const PgPipeline& machine, const Error& e) {
         if (e.poisons_connection() || conn->is_bad()) c.lease_.mark_broken();
-        const bool outcome_unknown =
-            e.code() == Errc::deadline_exceeded || e.code() == Errc::connection_failed;
-        if (doubt_after_send && machine.sent_any() && outcome_unknown) {
-            c.lease_.mark_broken();
-            throw InDoubt(
-                {.message = fmt::format(
-                     "{}: the pipeline was sent and then {}; its statements may "
-                     "or may not have been applied",
-                     c.context_->endpoint,
-                     e.code() == Errc::deadline_exceeded ? "its deadline passed" : "the connection broke"),
-                 .retriable = false,
-                 .poisons_connection = true,
-                 .endpoint = c.context_->endpoint});
-        }
+        if (doubt_after_send && machine.sent_any() && outcome_unknown(e)) throw_in_doubt(c, e, "the pipeline");
         throw;
     }
 

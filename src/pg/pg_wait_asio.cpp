@@ -1,5 +1,7 @@
 #include "pg/pg_wait_asio.hpp"
 
+#include "core/borrowed_descriptor.hpp"
+
 #include <ucm/core/error.hpp>
 
 #include <asio/experimental/awaitable_operators.hpp>
@@ -13,19 +15,6 @@ namespace {
 
 using namespace asio::experimental::awaitable_operators;
 using asio::posix::stream_descriptor;
-
-// Borrows `fd` for one wait: the descriptor must be released, never closed, whatever happens.
-class BorrowedDescriptor {
-public:
-    BorrowedDescriptor(const asio::any_io_executor& ex, int fd) : sd_(ex, fd) {}
-    ~BorrowedDescriptor() { (void)sd_.release(); }
-    BorrowedDescriptor(const BorrowedDescriptor&) = delete;
-    BorrowedDescriptor& operator=(const BorrowedDescriptor&) = delete;
-    stream_descriptor& get() noexcept { return sd_; }
-
-private:
-    stream_descriptor sd_;
-};
 
 asio::awaitable<void> ready(stream_descriptor& sd, IoWait what) {
     switch (what) {

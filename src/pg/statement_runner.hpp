@@ -10,6 +10,17 @@
 
 namespace ucm::pg {
 
+/// The lease's connection, after the checks that need no I/O: a lease is held, and its endpoint
+/// has not changed role since it was taken (else a retriable ConnectionFailed, nothing sent).
+PgConnection& leased_connection(Connection& c);
+
+/// The connection ended before the server's verdict (a missed deadline, a broken socket): for
+/// what may have committed, whether it did is unknown.
+[[nodiscard]] bool outcome_unknown(const Error& e) noexcept;
+
+/// Marks the lease broken and throws InDoubt for `e`, saying that `what` "was sent and then ...".
+[[noreturn]] void throw_in_doubt(Connection& c, const Error& e, std::string_view what);
+
 /// Thread safety: not thread-safe; one per statement, on the stack (or coroutine frame) of its call.
 struct StatementRunner {
     using Kind = Connection::Kind;
@@ -42,6 +53,11 @@ struct StatementRunner {
 
     [[nodiscard]] bool lease_broken() const noexcept { return c.lease_.broken(); }
     void mark_broken() noexcept { c.lease_.mark_broken(); }
+
+    // For the free helpers above (friendship is not inherited by them).
+    static pool::Lease& lease_of(Connection& c) noexcept { return c.lease_; }
+    static const LeaseContext& context_of(const Connection& c) noexcept { return *c.context_; }
+    static void check_generation_of(Connection& c) { c.check_generation(); }
 };
 
 }  // namespace ucm::pg

@@ -1,5 +1,7 @@
 #include "redis/redis_wait_asio.hpp"
 
+#include "core/borrowed_descriptor.hpp"
+
 #include <asio/experimental/awaitable_operators.hpp>
 #include <asio/multiple_exceptions.hpp>
 #include <asio/posix/stream_descriptor.hpp>
@@ -12,22 +14,6 @@ namespace {
 
 using namespace asio::experimental::awaitable_operators;
 using asio::posix::stream_descriptor;
-
-// Borrows `fd` for one wait: the descriptor must be released, never closed, whatever happens. A
-// registration per wait, not per exchange: the reactor is edge-triggered, and a fresh registration
-// reports bytes already waiting (one read takes at most 16 KiB); it also ends before any step can
-// close the socket, whose number may then be reused by another thread.
-class BorrowedDescriptor {
-  public:
-    BorrowedDescriptor(const asio::any_io_executor& ex, int fd) : sd_(ex, fd) {}
-    ~BorrowedDescriptor() { (void)sd_.release(); }
-    BorrowedDescriptor(const BorrowedDescriptor&) = delete;
-    BorrowedDescriptor& operator=(const BorrowedDescriptor&) = delete;
-    stream_descriptor& get() noexcept { return sd_; }
-
-  private:
-    stream_descriptor sd_;
-};
 
 // What the socket became ready for among `wait`, or IoWait::none when `deadline` fired first.
 // `||` waits for the losers' cancellation to complete, so nothing outlives this frame.
