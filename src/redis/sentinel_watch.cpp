@@ -53,8 +53,9 @@ void SentinelWatch::stop() {
     if (impl_->stopped) return;
     impl_->stopped = true;
     impl_->watcher->stop();  // waits for the io thread to close every connection
-    if (impl_->own_io) impl_->io->stop();  // a shared thread goes on serving its other users
-    impl_->io.reset();
+    // A shared thread goes on serving its other users. The io_context stays referenced until the
+    // watcher object itself is destroyed (its destructor still looks at it).
+    if (impl_->own_io) impl_->io->stop();
 }
 
 void SentinelWatch::await_first_contact(std::chrono::steady_clock::time_point deadline) const {
