@@ -20,9 +20,12 @@
 
 namespace ucm {
 
-/// ucm's internal blocking-work threads: post work that must not throw (wrap it).
+/// ucm's internal blocking-work threads for connects and pings: post work that must not throw.
 /// Thread safety: safe from any thread.
 asio::thread_pool& blocking_threads();
+/// Separate threads for cleanup (resets of released leases, closes), so that it never queues
+/// behind connects that wait out a dead host.
+asio::thread_pool& cleanup_threads();
 
 /// Runs `work` (returning a default-constructible, movable T) on the blocking-work threads and
 /// resumes the awaiting coroutine on its executor with the result, or rethrows what `work` threw.

@@ -97,7 +97,11 @@ public:
         check_max_connections();
         upkeep.start(manager_detail::kUpkeepInterval, [this] { upkeep_round(); });
     }
-    ~Impl() { shutdown(std::chrono::milliseconds{0}); }
+    ~Impl() {
+        shutdown(std::chrono::milliseconds{0});
+        std::lock_guard lock(io_mutex_);
+        if (io_) io_->stop();  // may run on that very thread: stop() then does not join
+    }
 
     // Every acquire, PostgreSQL or Redis: not after fork(), not after shutdown, only allowed access.
     void check_usable(ConnectionMode mode) const {
@@ -235,13 +239,8 @@ public:
             }
         }
         if (redis) all_back = redis->shutdown(deadline) && all_back;
-        std::shared_ptr<IoThread> io;
-        {
-            std::lock_guard lock(io_mutex_);
-            io = io_;
-        }
-        // Coroutines still queued on it are destroyed, never run: their requests are withdrawn.
-        if (io) io->stop();
+        // The internal executor keeps running: coroutines on it that still wait in ucm now end
+        // with ShutDown. It stops with the Impl (~Impl), which such coroutines keep alive.
         return all_back;
     }
 

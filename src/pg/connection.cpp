@@ -112,16 +112,24 @@ bool outcome_unknown(const Error& e) noexcept {
     return e.code() == Errc::deadline_exceeded || e.code() == Errc::connection_failed;
 }
 
-void throw_in_doubt(Connection& c, const Error& e, std::string_view what) {
+std::string_view ending_of(const Error& e) noexcept {
+    return e.code() == Errc::deadline_exceeded ? "its deadline passed" : "the connection broke";
+}
+
+void throw_in_doubt(Connection& c, std::string_view what, std::string_view then) {
     StatementRunner::lease_of(c).mark_broken();
     const std::string& endpoint = StatementRunner::context_of(c).endpoint;
     throw InDoubt({.message = fmt::format("{}: {} was sent and then {}; it may or may not have been applied",
-                                          endpoint, what,
-                                          e.code() == Errc::deadline_exceeded ? "its deadline passed"
-                                                                              : "the connection broke"),
+                                          endpoint, what, then),
                    .retriable = false,
                    .poisons_connection = true,
                    .endpoint = endpoint});
+}
+
+void StatementRunner::cancelled() {
+    c.lease_.mark_broken();
+    if (doubt_after_send) throw_in_doubt(c, "the statement", "its coroutine was cancelled");
+    throw;
 }
 
 bool StatementRunner::prepare() {
@@ -170,7 +178,7 @@ Result StatementRunner::finish(Result result) {
 
 void StatementRunner::failed(const Error& e) {
     if (e.poisons_connection()) c.lease_.mark_broken();
-    if (doubt_after_send && outcome_unknown(e)) throw_in_doubt(c, e, "the statement");
+    if (doubt_after_send && outcome_unknown(e)) throw_in_doubt(c, "the statement", ending_of(e));
     throw;
 }
 

@@ -49,6 +49,8 @@ asio::awaitable<Result> checked_async(Connection& c, std::string_view sql, std::
         throw;
     } catch (const Error& e) {
         r.failed(e);
+    } catch (...) {
+        r.cancelled();
     }
 }
 

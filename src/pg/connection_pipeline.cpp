@@ -40,13 +40,19 @@ struct PipelineRunner {
     // reached the server and then the connection ended before their verdict.
     [[noreturn]] void failed(const PgPipeline& machine, const Error& e) {
         if (e.poisons_connection() || conn->is_bad()) c.lease_.mark_broken();
-        if (doubt_after_send && machine.sent_any() && outcome_unknown(e)) throw_in_doubt(c, e, "the pipeline");
+        if (doubt_after_send && machine.sent_any() && outcome_unknown(e)) {
+            throw_in_doubt(c, "the pipeline", ending_of(e));
+        }
         throw;
     }
 
     // Not a ucm::Error (a coroutine's cancellation, bad_alloc): a connection left mid-pipeline,
-    // with results unread, is never pooled again.
-    void abandoned() { c.lease_.mark_broken(); }
+    // with results unread, is never pooled again; statements that may have committed are InDoubt.
+    [[noreturn]] void abandoned(const PgPipeline& machine) {
+        c.lease_.mark_broken();
+        if (doubt_after_send && machine.sent_any()) throw_in_doubt(c, "the pipeline", "it was abandoned (cancelled)");
+        throw;
+    }
 
     std::vector<StatementOutcome> finished(PgPipeline& machine) {
         if (conn->is_bad()) c.lease_.mark_broken();  // a statement's FATAL ended the session
@@ -94,8 +100,7 @@ std::vector<StatementOutcome> Connection::execute_pipeline(const Pipeline& pipel
         } catch (const Error& e) {
             runner.failed(machine, e);
         } catch (...) {
-            runner.abandoned();
-            throw;
+            runner.abandoned(machine);
         }
         return runner.finished(machine);
     } catch (const Error& e) {
@@ -118,8 +123,7 @@ asio::awaitable<std::vector<StatementOutcome>> Connection::async_execute_pipelin
             } catch (const Error& e) {
                 runner.failed(machine, e);
             } catch (...) {
-                runner.abandoned();
-                throw;
+                runner.abandoned(machine);
             }
             outcomes = runner.finished(machine);
         }

@@ -2,8 +2,6 @@
 
 #include <ucm/core/error.hpp>
 
-#include <asio/experimental/awaitable_operators.hpp>
-#include <asio/ip/tcp.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
@@ -76,8 +74,8 @@ bool needs_no_lookup(const Endpoint& host) {
     return is_ip_literal(host.host) || (!host.host.empty() && host.host.front() == '/');
 }
 
-std::string resolve(const Endpoint& host, Deadline deadline) {
-    if (needs_no_lookup(host)) return host.host;
+// Starts getaddrinfo for `host` on a detached helper thread (capped in number).
+std::shared_ptr<Lookup> start_lookup(const Endpoint& host) {
     if (lookups_in_flight.fetch_add(1) >= kMaxLookupsInFlight) {
         lookups_in_flight.fetch_sub(1);
         lookup_failed(host, "too many lookups still in flight");
@@ -92,6 +90,12 @@ std::string resolve(const Endpoint& host, Deadline deadline) {
         lookups_in_flight.fetch_sub(1);
         lookup_failed(host, "no thread for the lookup");
     }
+    return lookup;
+}
+
+std::string resolve(const Endpoint& host, Deadline deadline) {
+    if (needs_no_lookup(host)) return host.host;
+    const auto lookup = start_lookup(host);
     std::unique_lock lock(lookup->mutex);
     if (!lookup->done_cv.wait_until(lock, deadline, [&] { return lookup->done; })) {
         lookup_failed(host, "timed out");
@@ -107,27 +111,25 @@ ConnectSpec make_connect_spec(const PgOptions& options, const Endpoint& host, co
     return make_connect_spec_for(options, host, flavor, resolve(host, deadline));
 }
 
+// The coroutine waits for the same detached lookup as the blocking path, looking every millisecond
+// whether it is done: getaddrinfo cannot be cancelled, and Asio's own resolver would hold the
+// caller past its deadline (an awaitable race waits for every branch to finish).
 asio::awaitable<ConnectSpec> async_make_connect_spec(const PgOptions& options, const Endpoint& host,
                                                      const SessionFlavor& flavor, Deadline deadline) {
-    using namespace asio::experimental::awaitable_operators;
     if (needs_no_lookup(host)) co_return make_connect_spec_for(options, host, flavor, host.host);
-    const auto ex = co_await asio::this_coro::executor;
-    asio::ip::tcp::resolver resolver(ex);
-    asio::steady_timer timer(ex, deadline);
-    std::string address;
-    try {
-        // `||` cancels the loser and waits for it, so nothing outlives this frame.
-        auto race = resolver.async_resolve(host.host, "", asio::use_awaitable) || timer.async_wait(asio::use_awaitable);
-        auto winner = co_await std::move(race);
-        if (winner.index() == 1) lookup_failed(host, "timed out");
-        const auto& found = std::get<0>(winner);
-        if (found.empty()) lookup_failed(host, gai_strerror(EAI_NONAME));
-        address = found.begin()->endpoint().address().to_string();
-    } catch (const asio::system_error& e) {
-        if (e.code() == asio::error::operation_aborted) throw;  // the caller was cancelled
-        lookup_failed(host, e.code().message());
+    const auto lookup = start_lookup(host);
+    asio::steady_timer tick(co_await asio::this_coro::executor);
+    for (;;) {
+        {
+            std::lock_guard lock(lookup->mutex);
+            if (lookup->done) break;
+        }
+        if (SteadyClock::now() >= deadline) lookup_failed(host, "timed out");
+        tick.expires_after(std::chrono::milliseconds{1});
+        co_await tick.async_wait(asio::use_awaitable);
     }
-    co_return make_connect_spec_for(options, host, flavor, address);
+    if (lookup->rc != 0) lookup_failed(host, gai_strerror(lookup->rc));
+    co_return make_connect_spec_for(options, host, flavor, lookup->address);
 }
 
 ConnectSpec make_connect_spec_for(const PgOptions& options, const Endpoint& host, const SessionFlavor& flavor,

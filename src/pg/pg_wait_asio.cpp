@@ -1,5 +1,6 @@
 #include "pg/pg_wait_asio.hpp"
 
+#include "core/asio_race.hpp"
 #include "core/borrowed_descriptor.hpp"
 
 #include <ucm/core/error.hpp>
@@ -44,8 +45,12 @@ asio::awaitable<bool> async_wait_fd(int fd, IoWait what, Deadline deadline) {
     asio::steady_timer timer(ex, deadline);
     // `||` waits for the loser's cancellation to complete, so nothing outlives this frame.
     auto race = ready(sd.get(), what) || timer.async_wait(asio::use_awaitable);
-    const auto winner = co_await std::move(race);
-    co_return winner.index() == 0;
+    try {
+        const auto winner = co_await std::move(race);
+        co_return winner.index() == 0;
+    } catch (...) {
+        rethrow_unwrapped();  // a cancellation reads as operation_aborted, as Asio's own operations do
+    }
 }
 
 asio::awaitable<PgConnection> async_connect(const ConnectSpec& spec, Deadline deadline) {

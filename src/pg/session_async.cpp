@@ -42,4 +42,14 @@ asio::awaitable<void> Session::async_rollback() {
                                          Connection::Kind::begin_or_rollback);
 }
 
+asio::awaitable<void> Session::async_rollback_quietly() noexcept {
+    bool failed = false;
+    try {
+        co_await async_rollback();
+    } catch (...) {
+        failed = true;
+    }
+    if (failed) connection_.release_broken();
+}
+
 }  // namespace ucm::pg

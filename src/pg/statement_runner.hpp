@@ -18,8 +18,10 @@ PgConnection& leased_connection(Connection& c);
 /// what may have committed, whether it did is unknown.
 [[nodiscard]] bool outcome_unknown(const Error& e) noexcept;
 
-/// Marks the lease broken and throws InDoubt for `e`, saying that `what` "was sent and then ...".
-[[noreturn]] void throw_in_doubt(Connection& c, const Error& e, std::string_view what);
+/// Marks the lease broken and throws InDoubt saying that `what` was sent and then `then`.
+[[noreturn]] void throw_in_doubt(Connection& c, std::string_view what, std::string_view then);
+/// How `e` ended a statement, for throw_in_doubt(): "its deadline passed", "the connection broke".
+[[nodiscard]] std::string_view ending_of(const Error& e) noexcept;
 
 /// Thread safety: not thread-safe; one per statement, on the stack (or coroutine frame) of its call.
 struct StatementRunner {
@@ -50,6 +52,9 @@ struct StatementRunner {
     /// From the handler of a failure after send(): rethrows `e`, marking the lease broken when it
     /// poisons the connection, or throws InDoubt when the statement's outcome became unknown.
     [[noreturn]] void failed(const Error& e);
+    /// From the handler of a cancellation after send() (the statement was cancelled on the server
+    /// and its connection closed): InDoubt when it may have committed, else the cancellation.
+    [[noreturn]] void cancelled();
 
     [[nodiscard]] bool lease_broken() const noexcept { return c.lease_.broken(); }
     void mark_broken() noexcept { c.lease_.mark_broken(); }

@@ -157,7 +157,7 @@ void BlockingPool::Impl::release_slot(std::uint32_t slot, PooledResource& resour
                 ++deferred_;
             }
             try {
-                asio::post(blocking_threads(), [this, slot, &resource] {
+                asio::post(cleanup_threads(), [this, slot, &resource] {
                     release_now(slot, resource, false);
                     Lock lk(mutex_);
                     if (--deferred_ == 0) drained_cv_.notify_all();

@@ -194,7 +194,6 @@ asio::awaitable<void> BlockingPool::Impl::sleep(AsyncWaiter& w) {
 
 // Wakes now (under the lock); connects, closes and leak reports go to the blocking-work threads.
 void BlockingPool::Impl::perform_async(Lock& lk, Actions& actions) {
-    (void)lk;
     if (actions.empty()) return;
     wake_new(actions, 0);
     Actions rest;
@@ -203,13 +202,20 @@ void BlockingPool::Impl::perform_async(Lock& lk, Actions& actions) {
     }
     actions.clear();
     if (rest.empty()) return;
+    // Counted before the post (the job may run at once and take the lock after this returns), and
+    // uncounted again if the post fails.
     ++inside_;
-    asio::post(blocking_threads(), [this, rest = std::move(rest)]() mutable {
-        Lock lock(mutex_);
-        perform(lock, rest);
+    try {
+        asio::post(cleanup_threads(), [this, rest = std::move(rest)]() mutable {
+            Lock lock(mutex_);
+            perform(lock, rest);
+            --inside_;
+            if (finish(lock)) delete this;
+        });
+    } catch (...) {  // no thread to be had: do it here, rather than leave slots closing forever
         --inside_;
-        if (finish(lock)) delete this;
-    });
+        perform(lk, rest);
+    }
 }
 
 void BlockingPool::Impl::withdraw(Lock& lk, AsyncWaiter& w) noexcept {

@@ -1,5 +1,6 @@
 #include "redis/redis_wait_asio.hpp"
 
+#include "core/asio_race.hpp"
 #include "core/borrowed_descriptor.hpp"
 
 #include <asio/experimental/awaitable_operators.hpp>
@@ -33,17 +34,6 @@ asio::awaitable<IoWait> wait_ready(int fd, IoWait wait, asio::steady_timer& dead
     auto race = sd.async_wait(direction, asio::use_awaitable) || deadline.async_wait(asio::use_awaitable);
     const auto winner = co_await std::move(race);
     co_return winner.index() == 0 ? wait : IoWait::none;
-}
-
-// Called in a catch block. Asio 1.22's `||` reports a cancelled race as multiple_exceptions: the
-// caller gets the first of them instead, the asio::system_error (operation_aborted) that Asio's own
-// operations (and the pools' async acquire) throw when cancelled.
-[[noreturn]] void rethrow_unwrapped() {
-    try {
-        throw;
-    } catch (const asio::multiple_exceptions& e) {
-        std::rethrow_exception(e.first_exception());
-    }
 }
 
 }  // namespace

@@ -95,7 +95,6 @@ public:
                 if (!e.retriable() || attempt >= policy.max_attempts) throw;
                 continue;
             }
-            // An unfinished session is rolled back when `tx` releases its lease.
             try {
                 if constexpr (std::is_void_v<T>) {
                     co_await fn(*tx);
@@ -109,6 +108,9 @@ public:
             } catch (const Error& e) {
                 if (!retriable_in_transaction(e) || attempt >= policy.max_attempts) throw;
             }
+            // Roll back before the rerun, outside the handler (it cannot co_await): the failed
+            // attempt's locks would block the rerun otherwise.
+            co_await tx->async_rollback_quietly();
         }
     }
 

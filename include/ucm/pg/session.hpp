@@ -69,6 +69,9 @@ public:
     /// rollback() for coroutines. Without it, a session that ends unfinished is rolled back when
     /// its lease is released (on ucm's blocking-work threads for a coroutine's lease).
     asio::awaitable<void> async_rollback();
+    /// async_rollback() that never throws: on failure the connection is closed instead of pooled
+    /// (the server then rolls back). For cleaning up after a failure that is being handled.
+    asio::awaitable<void> async_rollback_quietly() noexcept;
 
     /// Commits within the query timeout. After it, the session is finished.
     void commit();

@@ -7,6 +7,8 @@
 
 #include <ucm/core/error.hpp>
 
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/cancellation_signal.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
@@ -17,6 +19,7 @@
 #include <asio/use_future.hpp>
 
 #include <atomic>
+#include <future>
 #include <thread>
 
 namespace ucm::test {
@@ -205,6 +208,41 @@ TEST(AsyncManager, CancelledStatementIsStoppedOnTheServerAndTheLeaseClosed) {
     EXPECT_EQ(pool_of(manager.connection_info(), ConnectionMode::ReadOnly).stats.in_use, 0U);
 }
 
+// What a caller sees when its statement is cancelled: a read is simply cancelled; an autocommit
+// write that may have committed before the cancel reached the server is InDoubt.
+TEST(AsyncManager, CancelledReadIsOperationAbortedAndCancelledWriteIsInDoubt) {
+    UnifiedConnectionManager manager(async_config("async-cancel-kinds"));
+    for (ConnectionMode mode : {ConnectionMode::ReadOnly, ConnectionMode::ReadWrite}) {
+        asio::io_context io;
+        asio::cancellation_signal cancel;
+        auto work = [&]() -> asio::awaitable<void> {
+            pg::Connection conn = co_await manager.async_connection(mode);
+            (void)co_await conn.async_execute("SELECT pg_sleep(30)");
+        };
+        std::exception_ptr ended;
+        asio::co_spawn(io, work(), asio::bind_cancellation_slot(cancel.slot(), [&](std::exception_ptr e) { ended = e; }));
+        asio::steady_timer later(io, 200ms);
+        later.async_wait([&](std::error_code) { cancel.emit(asio::cancellation_type::terminal); });
+        io.run();
+        ASSERT_TRUE(ended) << to_string(mode);
+        try {
+            std::rethrow_exception(ended);
+        } catch (const InDoubt&) {
+            EXPECT_EQ(mode, ConnectionMode::ReadWrite);
+        } catch (const std::system_error& e) {
+            EXPECT_EQ(mode, ConnectionMode::ReadOnly);
+            EXPECT_EQ(e.code(), asio::error::operation_aborted) << e.what();
+        } catch (const std::exception& e) {
+            ADD_FAILURE() << to_string(mode) << ": unexpected " << e.what();
+        }
+    }
+    EXPECT_TRUE(eventually([&] {
+        const auto info = manager.connection_info();
+        return pool_of(info, ConnectionMode::ReadOnly).stats.in_use == 0 &&
+               pool_of(info, ConnectionMode::ReadWrite).stats.in_use == 0;
+    }));
+}
+
 // DESIGN "Modes": AsyncModern is 12 + 8. 10,000 coroutines queue behind 20 held connections on
 // one thread; each is granted in the order it asked, runs a statement, and gives the lease back.
 TEST(AsyncManager, TenThousandCoroutinesAreServedInEnqueueOrderAndThePoolEndsIdle) {
@@ -269,7 +307,37 @@ TEST(AsyncManager, InternalExecutorRunsCoroutinesForServicesWithoutAnIoContext) 
     auto ran_on = asio::co_spawn(manager.executor(), work(), asio::use_future);
     ASSERT_EQ(ran_on.wait_for(10s), std::future_status::ready);
     EXPECT_NE(ran_on.get(), std::this_thread::get_id());
-    EXPECT_TRUE(manager.shutdown(1s));  // stops the internal thread too
+    EXPECT_TRUE(manager.shutdown(1s));
+    auto after = asio::co_spawn(manager.executor(), manager.async_connection(ConnectionMode::ReadWrite),
+                                asio::use_future);  // the executor still runs: the acquire ends at once
+    ASSERT_EQ(after.wait_for(10s), std::future_status::ready);
+    EXPECT_THROW(after.get(), ShutDown);
+}
+
+// A coroutine on the internal executor keeps the manager's inside alive while it waits; when it
+// ends, the last reference goes on that very thread, which then stops itself without a join.
+TEST(AsyncManager, ManagerDestroyedWhileACoroutineWaitsOnItsExecutorIsCleanedUpAfterIt) {
+    auto config = async_config("async-orphan");
+    config.pool.size = 1;
+    config.pool.max_overflow = 0;
+    config.pool.acquire_timeout = 500ms;
+    const std::string app = application_name(config);
+    std::future<pg::Connection> waiting;
+    pg::Connection held;  // outlives the manager, so the waiter cannot get its connection
+    {
+        UnifiedConnectionManager manager(config);
+        held = manager.connection(ConnectionMode::ReadWrite);
+        waiting = asio::co_spawn(manager.executor(), manager.async_connection(ConnectionMode::ReadWrite),
+                                 asio::use_future);
+        ASSERT_TRUE(eventually([&] {
+            return pool_of(manager.connection_info(), ConnectionMode::ReadWrite).stats.waiting == 1;
+        }));
+    }  // the manager is gone; the coroutine still waits in the pool
+    ASSERT_EQ(waiting.wait_for(10s), std::future_status::ready);
+    EXPECT_THROW(waiting.get(), PoolTimeout);
+    held.release();
+    AdminConnection admin(sandbox_env().pg_primary);
+    EXPECT_TRUE(eventually([&] { return admin.backends_of(app) == 0; })) << "the pools were never closed";
 }
 
 // The internal executor is shared with the Sentinel watcher: coroutines on it use Redis through

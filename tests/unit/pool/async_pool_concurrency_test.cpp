@@ -10,6 +10,7 @@
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
 #include <asio/strand.hpp>
 #include <asio/use_awaitable.hpp>
 
@@ -49,10 +50,24 @@ struct Score {
     std::atomic<int> failed{0};
 };
 
-void use(Lease& lease, Score& score, std::mt19937& rng) {
+// While a lease is held, no other holds the same connection: counted from checkout until the
+// Holding ends (also when a cancellation unwinds the coroutine that holds it).
+class Holding {
+public:
+    Holding(Lease& lease, Score& score) : count_(score.holders[static_cast<std::size_t>(lease.as<FakeResource>().id())]) {
+        if (count_.fetch_add(1) != 0) ++score.overlap;
+    }
+    ~Holding() { count_.fetch_sub(1); }
+    Holding(const Holding&) = delete;
+    Holding& operator=(const Holding&) = delete;
+
+private:
+    std::atomic<int>& count_;
+};
+
+// After use: now and then the connection is poisoned, dies or comes back dirty.
+void end_use(Lease& lease, Score& score, std::mt19937& rng) {
     auto& r = lease.as<FakeResource>();
-    if (score.holders[static_cast<std::size_t>(r.id())].fetch_add(1) != 0) ++score.overlap;
-    score.holders[static_cast<std::size_t>(r.id())].fetch_sub(1);
     const int roll = std::uniform_int_distribution<int>(0, 99)(rng);
     if (roll < 3) {
         lease.release_broken();
@@ -68,8 +83,11 @@ asio::awaitable<void> cycle(BlockingPool& pool, Score& score, unsigned seed) {
     std::mt19937 rng(seed);
     for (int i = 0; i < kCycles; ++i) {
         Lease lease = co_await pool.async_acquire_until(TimePoint::max());
-        use(lease, score, rng);
-        if (i % 4 == 0) co_await asio::post(asio::use_awaitable);  // hold it across a suspension
+        {
+            const Holding holding(lease, score);
+            co_await asio::post(asio::use_awaitable);  // hold it across a suspension: others run meanwhile
+        }
+        end_use(lease, score, rng);
     }
 }
 
@@ -94,7 +112,11 @@ TEST(AsyncPoolConcurrency, CoroutinesOnTwoThreadsAndPlainThreadsShareFourConnect
             std::mt19937 rng(static_cast<unsigned>(1000 + t));
             for (int i = 0; i < kCycles * 10; ++i) {
                 Lease lease = pool.acquire();
-                use(lease, score, rng);
+                {
+                    const Holding holding(lease, score);
+                    std::this_thread::yield();
+                }
+                end_use(lease, score, rng);
             }
         });
     }
@@ -138,9 +160,13 @@ TEST(AsyncPoolConcurrency, CancellationsAtRandomMomentsLeakNothing) {
                            ++score.finished;
                        }));
     }
-    // Each signal is emitted on its coroutine's strand (a signal is not thread-safe).
+    // Each signal is emitted on its coroutine's strand (a signal is not thread-safe), at staggered
+    // moments, so that some coroutines are queued, some hold a connection and some are done.
+    std::vector<std::unique_ptr<asio::steady_timer>> timers;
     for (int c = 0; c < kCoroutines; c += 2) {
-        asio::post(strands[static_cast<std::size_t>(c)], [&, c] { signals[static_cast<std::size_t>(c)]->emit(asio::cancellation_type::terminal); });
+        const auto i = static_cast<std::size_t>(c);
+        timers.push_back(std::make_unique<asio::steady_timer>(strands[i], std::chrono::microseconds(c * 20)));
+        timers.back()->async_wait([&, i](std::error_code) { signals[i]->emit(asio::cancellation_type::terminal); });
     }
     std::vector<std::thread> threads;
     for (int t = 0; t < kThreads; ++t) threads.emplace_back([&] { io.run(); });

@@ -14,6 +14,7 @@
 #include <asio/use_awaitable.hpp>
 
 #include <exception>
+#include <future>
 #include <optional>
 
 namespace ucm::pool::testing {
@@ -190,21 +191,39 @@ TEST(AsyncPool, ConnectionGrantedToACancelledWaiterGoesBackToThePool) {
     EXPECT_EQ(h.fakes.closes(), 0);
 }
 
-TEST(AsyncPool, CancelledBeforeItsConnectGivesTheSlotBackUnopened) {
-    PoolHarness h(test_options(1, 0));
+// A blocking factory on a blocking-work thread cannot be interrupted: the cancelled coroutine gets
+// nothing, and the connection it caused to be opened stays in the pool for the next request.
+TEST(AsyncPool, CancelledWhileItsConnectRunsOnABlockingThreadGetsNothingAndThePoolKeepsTheConnection) {
+    test::FakeResourceFactory fakes;
+    std::promise<void> go;
+    std::shared_future<void> gate = go.get_future().share();
+    auto held_connect = [make = fakes.factory(), gate](Deadline deadline) {
+        gate.wait();
+        return make(deadline);
+    };
+    test::FakeClock clock;
+    BlockingPool pool(BlockingPoolSetup{.options = test_options(1, 0), .factory = held_connect,
+                                        .endpoint = "db.test:5432", .clock = &clock});
     asio::io_context io;
     asio::cancellation_signal cancel;
     std::optional<Lease> kept;
     Outcome out;
-    asio::co_spawn(io, take_and_keep(h.pool, far(h), kept), asio::bind_cancellation_slot(cancel.slot(), record(out)));
-    cancel.emit(asio::cancellation_type::terminal);  // before the coroutine first runs
+    asio::co_spawn(io, take_and_keep(pool, clock.now() + 1h, kept), asio::bind_cancellation_slot(cancel.slot(), record(out)));
+    ASSERT_TRUE(poll_until(io, [&] { return pool.stats().opening == 1; }));
+    cancel.emit(asio::cancellation_type::terminal);
+    io.restart();
+    io.poll();
+    EXPECT_FALSE(out.finished);  // it waits for the connect it started
+    go.set_value();
     ASSERT_TRUE(poll_until(io, [&] { return out.finished; }));
     EXPECT_TRUE(aborted(out));
-    EXPECT_EQ(h.fakes.state().connect_attempts.load(), 0);
-    EXPECT_EQ(h.pool.stats().opening, 0U);
-    EXPECT_EQ(h.pool.stats().connect_failures, 0U);
-    Lease next = h.pool.acquire_for(0ms);  // the slot is free for the next request
+    EXPECT_FALSE(kept.has_value());
+    EXPECT_EQ(pool.stats().in_use, 0U);
+    EXPECT_EQ(pool.stats().idle, 1U);
+    EXPECT_EQ(fakes.opens(), 1);
+    Lease next = pool.acquire_for(0ms);
     EXPECT_TRUE(next);
+    EXPECT_EQ(fakes.opens(), 1);
 }
 
 TEST(AsyncPool, DestroyedWaitingCoroutineLeavesTheQueue) {
