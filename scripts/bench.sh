@@ -181,8 +181,10 @@ export BENCH_STARTED="$started" BENCH_ELAPSED="$elapsed" BENCH_NPROC="$ncpu" BEN
   BENCH_KERNEL="$kernel" BENCH_LOAD_START="$load_start" BENCH_LOAD_END="$load_end" BENCH_PG="$pg_version" \
   BENCH_BOUNCER="$bouncer_version" BENCH_CXX="$cxx_version" BENCH_REV="$git_rev$git_dirty" \
   BENCH_COMMAND="$command_line" BENCH_SECS="$secs" BENCH_POOL_SECS="$pool_min_time"
-# The Redis section belongs to scripts/bench-redis.sh: kept as it is.
+# The Redis and coroutine sections belong to scripts/bench-redis.sh and scripts/bench-async.sh:
+# kept as they are.
 redis_section=$(sed -n '/<!-- redis:begin/,/<!-- redis:end -->/p' "$out" 2>/dev/null || true)
+async_section=$(sed -n '/<!-- async:begin/,/<!-- async:end -->/p' "$out" 2>/dev/null || true)
 python3 - "$results" "$rounds_tsv" "$failover_tsv" >"$out" <<'EOF'
 import os, statistics, sys
 from collections import defaultdict
@@ -454,4 +456,5 @@ for n in notes:
     print(f"- {n}")
 EOF
 if [ -n "$redis_section" ]; then printf '\n%s\n' "$redis_section" >>"$out"; fi
+if [ -n "$async_section" ]; then printf '\n%s\n' "$async_section" >>"$out"; fi
 echo "==> wrote $out (measured for ${elapsed} s)"

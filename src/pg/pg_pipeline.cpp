@@ -6,6 +6,10 @@
 
 #include <fmt/format.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <string>
 #include <string_view>
 #include <utility>
@@ -23,6 +27,15 @@ std::size_t wire_size(const Pipeline::Statement& statement) {
     std::size_t bytes = statement.sql.size() + kMessageOverhead;
     for (const auto& p : statement.params) bytes += p.value.size() + 8;
     return bytes;
+}
+
+// libpq 15 flushes at every PQpipelineSync (PQsendPipelineSync, which does not, came in 17): in
+// Independent mode that is one TCP segment, and one server wake-up, per statement. Corking the
+// socket while a chunk is queued sends the chunk as one. Harmless where it does not apply (a Unix
+// socket refuses the option; the error is ignored).
+void set_cork(int fd, bool on) noexcept {
+    const int value = on ? 1 : 0;
+    (void)::setsockopt(fd, IPPROTO_TCP, TCP_CORK, &value, sizeof value);
 }
 
 std::exception_ptr aborted_error(const std::string& endpoint, std::string_view why) {
@@ -74,7 +87,10 @@ void PgPipeline::queue_chunk(PGconn* c) {
 IoWait PgPipeline::step() {
     PGconn* c = conn_.handle();
     if (c == nullptr) conn_.fail_io();
+    const bool corked = mode_ == PipelineMode::Independent && next_ < statements_.size();
+    if (corked) set_cork(PQsocket(c), true);
     queue_chunk(c);
+    if (corked) set_cork(PQsocket(c), false);  // pushes out what the Syncs flushed into the kernel
     const int flushed = PQflush(c);
     if (flushed < 0) conn_.fail_io();
     if (flushed == 0) unflushed_ = 0;

@@ -5,6 +5,11 @@
 
 #include <ucm/redis/reply.hpp>
 
+// hiredis 0.14's sds.h has no extern "C" of its own (hiredis.h includes it outside its block):
+// included first, under C linkage, so sdsfree() and friends link.
+extern "C" {
+#include <hiredis/sds.h>
+}
 #include <hiredis/hiredis.h>
 
 #include <memory>
