@@ -1,5 +1,7 @@
 #include "pg/pg_connection.hpp"
 
+#include "core/watched_socket.hpp"
+
 #include "core/redact.hpp"
 #include "pg/pg_error.hpp"
 
@@ -46,6 +48,10 @@ struct PgConnection::State {
     bool executing_after_prepare = false;
     std::string pending_name;
     std::vector<Param> pending_params;
+
+    // The socket as registered with a coroutine's io_context (see watched()). Declared last, so
+    // destroyed first: released before PQfinish closes the socket.
+    std::unique_ptr<WatchedSocket> watch;
 };
 
 namespace {
@@ -400,8 +406,20 @@ bool PgConnection::sync_rep_wait_cancelled() const { return state_->sync_rep_can
 
 void PgConnection::close() {
     state_->broken = true;
+    state_->watch.reset();
     state_->conn.reset();  // PQfinish closes the socket; later steps fail
 }
+
+WatchedSocket& PgConnection::watched(const asio::any_io_executor& ex) {
+    const int fd = socket();
+    if (!state_->watch || !state_->watch->serves(ex, fd)) {
+        state_->watch.reset();  // first, so the descriptor is never registered twice
+        state_->watch = std::make_unique<WatchedSocket>(ex, fd);
+    }
+    return *state_->watch;
+}
+
+void PgConnection::unwatch() noexcept { state_->watch.reset(); }
 
 namespace {
 // Cancels in flight at once. Against a stopped postmaster each PQcancel blocks until the server

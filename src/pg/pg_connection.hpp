@@ -9,12 +9,18 @@
 #include <ucm/pg/param.hpp>
 #include <ucm/pg/result.hpp>
 
+#include <asio/any_io_executor.hpp>
+
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
 #include <utility>
 #include <vector>
+
+namespace ucm {
+class WatchedSocket;
+}
 
 namespace ucm::pg {
 
@@ -74,6 +80,12 @@ public:
     /// Asks the server to cancel the running command, from a detached helper thread (PQcancel
     /// blocks); call before close() on a missed deadline so the server stops working for nobody.
     void cancel_in_background() noexcept;
+    /// The socket registered with `ex`'s reactor, for waits from coroutines: made on first use, and
+    /// again when the executor or the socket changed (never during connect, when libpq may switch
+    /// sockets). Dropped by close() and unwatch().
+    WatchedSocket& watched(const asio::any_io_executor& ex);
+    /// Drops that registration: when a lease ends, as the io_context may not outlive it.
+    void unwatch() noexcept;
     /// The server process id, for logs and tests (pg_stat_activity.pid).
     int backend_pid() const;
 

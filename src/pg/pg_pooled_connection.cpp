@@ -22,6 +22,7 @@ bool PgPooledConnection::ping(Deadline deadline) noexcept {
 }
 
 pool::ResetResult PgPooledConnection::reset(Deadline deadline) noexcept {
+    conn_.unwatch();  // the lease's io_context may be gone before the connection is leased again
     try {
         if (conn_.is_bad()) return pool::ResetResult::MustClose;
         switch (conn_.tx_status()) {

@@ -2,6 +2,7 @@
 
 #include "core/asio_race.hpp"
 #include "core/borrowed_descriptor.hpp"
+#include "core/watched_socket.hpp"
 
 #include <ucm/core/error.hpp>
 
@@ -64,11 +65,21 @@ asio::awaitable<PgConnection> async_connect(const ConnectSpec& spec, Deadline de
     co_return conn;
 }
 
+asio::awaitable<bool> async_wait_conn(PgConnection& conn, IoWait what, asio::steady_timer& deadline) {
+    if (what == IoWait::none) co_return true;
+    WatchedSocket& socket = conn.watched(co_await asio::this_coro::executor);
+    const bool read = what == IoWait::read || what == IoWait::read_write;
+    const bool write = what == IoWait::write || what == IoWait::read_write;
+    const SocketReady ready = co_await socket.wait(read, write, deadline);
+    co_return ready.read || ready.write;
+}
+
 asio::awaitable<Result> async_await_result(PgConnection& conn, Deadline deadline, OnDeadline on_deadline) {
+    asio::steady_timer timer(co_await asio::this_coro::executor, deadline);
     for (IoWait wait = conn.query_step(); wait != IoWait::none; wait = conn.query_step()) {
         bool is_ready = false;
         try {
-            is_ready = co_await async_wait_fd(conn.socket(), wait, deadline);
+            is_ready = co_await async_wait_conn(conn, wait, timer);
         } catch (...) {
             // Cancelled mid-command: the server must not keep running it on a connection nobody
             // reads from any more (COMMIT is never cancelled: the caller keeps it uncancellable).

@@ -12,6 +12,7 @@
 #include <ucm/core/deadline.hpp>
 
 #include <asio/awaitable.hpp>
+#include <asio/steady_timer.hpp>
 
 #include <span>
 #include <string_view>
@@ -22,6 +23,10 @@ namespace ucm::pg {
 /// timeout. The descriptor is borrowed: it is never closed here. Cancellation of the awaiting
 /// coroutine propagates (asio::system_error with operation_aborted).
 asio::awaitable<bool> async_wait_fd(int fd, IoWait what, Deadline deadline);
+
+/// async_wait_fd() for a connected `conn`: on its socket as registered once per lease
+/// (PgConnection::watched()), until `deadline` fires (a timer armed once per operation).
+asio::awaitable<bool> async_wait_conn(PgConnection& conn, IoWait what, asio::steady_timer& deadline);
 
 /// connect_blocking() for coroutines: the same errors.
 asio::awaitable<PgConnection> async_connect(const ConnectSpec& spec, Deadline deadline);

@@ -1,6 +1,7 @@
 #include "redis/redis_connection.hpp"
 
 #include "core/poll_fd.hpp"
+#include "core/watched_socket.hpp"
 #include "core/redact.hpp"
 #include "redis/hiredis_handle.hpp"
 #include "redis/redis_error.hpp"
@@ -38,9 +39,13 @@ struct RedisConnection::State {
     bool may_write = false;
     std::vector<const char*> words;   // redisAppendCommandArgv's arguments, kept for their capacity
     std::vector<std::size_t> lengths;
+    // The socket as registered with a coroutine's io_context (see watched()). Declared last, so
+    // destroyed first: released before hiredis closes the socket.
+    std::unique_ptr<WatchedSocket> watch;
 
     void close() noexcept {
         broken = true;
+        watch.reset();
         // Forget before closing: a concurrent shutdown_socket() must never reach a reused number.
         if (socket) socket->forget();
         ctx.reset();
@@ -398,6 +403,19 @@ void RedisConnection::shutdown_socket() noexcept {
 
 void RedisConnection::close() noexcept {
     if (state_) state_->close();
+}
+
+WatchedSocket& RedisConnection::watched(const asio::any_io_executor& ex) {
+    const int fd = this->fd();
+    if (!state_->watch || !state_->watch->serves(ex, fd)) {
+        state_->watch.reset();  // first, so the descriptor is never registered twice
+        state_->watch = std::make_unique<WatchedSocket>(ex, fd);
+    }
+    return *state_->watch;
+}
+
+void RedisConnection::unwatch() noexcept {
+    if (state_) state_->watch.reset();
 }
 
 std::string sanitize_client_name(std::string_view name) {

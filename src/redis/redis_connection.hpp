@@ -14,12 +14,18 @@
 #include <ucm/core/secret.hpp>
 #include <ucm/redis/reply.hpp>
 
+#include <asio/any_io_executor.hpp>
+
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
+
+namespace ucm {
+class WatchedSocket;
+}
 
 namespace ucm::redis {
 
@@ -100,6 +106,11 @@ public:
     void shutdown_socket() noexcept;
     /// Closes the socket now; later exchanges fail with ConnectionFailed. Idempotent.
     void close() noexcept;
+    /// The socket registered with `ex`'s reactor for waits from coroutines: made on first use, and
+    /// again when the executor changed. Dropped by close() and unwatch().
+    WatchedSocket& watched(const asio::any_io_executor& ex);
+    /// Drops that registration: when a lease ends, as the io_context may not outlive it.
+    void unwatch() noexcept;
 
     struct State;
 

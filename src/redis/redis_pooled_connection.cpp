@@ -26,6 +26,7 @@ bool RedisPooledConnection::ping(Deadline deadline) noexcept {
 }
 
 pool::ResetResult RedisPooledConnection::reset(Deadline deadline) noexcept {
+    conn_.unwatch();  // the lease's io_context may be gone before the connection is leased again
     // Each of these leaves a session the next lease could not use as if fresh; none is worth a
     // repair that could itself go wrong (DISCARD inside a failed MULTI, unsubscribing, re-SELECT).
     if (conn_.broken() || conn_.pending() != 0 || conn_.in_multi() || conn_.subscribed() || conn_.changed_db()) {
