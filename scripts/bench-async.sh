@@ -286,10 +286,10 @@ L.append(f"`bench/async/async_memory_bench.cpp`: an AsyncModern manager (pool {m
          "`asio::steady_timer` (what any waiting coroutine costs). ucm: each waits in "
          "`co_await manager.async_connection(ReadWrite)`; the pool then reported `stats.waiting` = "
          f"{', '.join(sorted(set(mem['ucm_waiting'].values())))}. The heap is counted by a replaced global "
-         "operator new/delete and an interposed C allocator, in `malloc_usable_size` bytes: Asio 1.22 allocates "
-         "coroutine frames and handler memory with `std::aligned_alloc` or `::operator new`, depending on whether "
-         "`<bits/c++config.h>` was included before `asio/detail/config.hpp` in the translation unit (its "
-         "`ASIO_HAS_STD_ALIGNED_ALLOC` test), so operator new alone sees only part of it.")
+         "operator new/delete and an interposed C allocator, in `malloc_usable_size` bytes: left to itself, "
+         "Asio 1.22 allocates coroutine frames and handler memory with `std::aligned_alloc` or `::operator new` "
+         "depending on include order in each translation unit (ucm now pins it to operator new with "
+         "`ASIO_DISABLE_STD_ALIGNED_ALLOC`), and the C allocator catches anything else.")
 L.append("")
 L.append("| | live heap (median) | per waiter | blocks per waiter |")
 L.append("|---|---:|---:|---:|")
