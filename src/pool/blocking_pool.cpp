@@ -46,18 +46,7 @@ Lease BlockingPool::Impl::acquire(TimePoint deadline, Duration timeout, std::sou
     } else {
         w.deadline = start + core_.options().acquire_timeout;
     }
-    if (core_.acquire(w, start, actions) && actions.empty()) [[likely]] {
-        lk.unlock();
-        PooledResource& resource = *resources_[w.slot];
-        if (resource.is_alive()) [[likely]] {
-            if (PoolObserver* o = observer(); o != nullptr) {
-                o->on_acquire({.outcome = AcquireOutcome::Granted, .wait = {}});
-            }
-            return Lease(*this, resource, w.slot);
-        }
-        lk.lock();
-        core_.on_check_failed(w.slot, w, now(), actions);
-    }
+    if (granted_at_once(lk, w, start, actions)) [[likely]] return Lease(*this, *resources_[w.slot], w.slot);
     return acquire_slow(lk, w, actions);
 }
 
@@ -86,10 +75,9 @@ Lease BlockingPool::Impl::acquire_slow(Lock& lk, BlockingWaiter& w, Actions& act
                 continue;
             }
         } else if (w.kind == GrantKind::Connect) {
-            const TimePoint begun = precise_now();
-            const TimePoint connect_deadline = std::min(w.deadline, begun + core_.options().connect_timeout);
+            const TimePoint until = connect_deadline(w);
             lk.unlock();
-            ConnectResult result = connect(slot, connect_deadline);
+            ConnectResult result = connect(slot, until);
             lk.lock();
             if (result.fatal) fatal = result.fatal;
             report_connect(slot, &w, result, actions);
@@ -97,6 +85,10 @@ Lease BlockingPool::Impl::acquire_slow(Lock& lk, BlockingWaiter& w, Actions& act
         }
         break;  // granted, checked or fresh
     }
+    return hand_out(lk, w, started);
+}
+
+Lease BlockingPool::Impl::hand_out(Lock& lk, const Waiter& w, TimePoint started) {
     const Duration waited = elapsed(precise_now(), started);
     if (!w.fast_counted) core_.record_wait(waited);
     --inside_;

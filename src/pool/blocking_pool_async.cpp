@@ -61,18 +61,9 @@ asio::awaitable<Lease> BlockingPool::Impl::async_acquire(TimePoint deadline, std
     Lock lk(mutex_);
     const TimePoint start = now();
     w.deadline = deadline != kNoDeadline ? deadline : start + core_.options().acquire_timeout;
-    if (core_.acquire(w, start, actions) && actions.empty()) [[likely]] {
-        lk.unlock();
-        PooledResource& resource = *resources_[w.slot];
-        if (resource.is_alive()) [[likely]] {
-            if (PoolObserver* o = observer(); o != nullptr) {
-                o->on_acquire({.outcome = AcquireOutcome::Granted, .wait = {}});
-            }
-            async_lessee_[w.slot] = 1;
-            co_return Lease(*this, resource, w.slot);
-        }
-        lk.lock();
-        core_.on_check_failed(w.slot, w, now(), actions);
+    if (granted_at_once(lk, w, start, actions)) [[likely]] {
+        async_lessee_[w.slot] = 1;
+        co_return Lease(*this, *resources_[w.slot], w.slot);
     }
     ++inside_;
     // Whatever ends this coroutine without a lease for the caller (cancellation, an exception, the
@@ -117,15 +108,13 @@ asio::awaitable<Lease> BlockingPool::Impl::async_acquire(TimePoint deadline, std
                 continue;
             }
         } else if (w.kind == GrantKind::Connect) {
-            const TimePoint begun = precise_now();
-            const TimePoint connect_deadline = std::min(w.deadline, begun + core_.options().connect_timeout);
+            const TimePoint until = connect_deadline(w);
             lk.unlock();
             ConnectResult result;
             if (async_factory_) {
-                result = co_await async_connect(slot, connect_deadline);
+                result = co_await async_connect(slot, until);
             } else {
-                result = co_await run_blocking<ConnectResult>(
-                    [this, slot, connect_deadline] { return connect(slot, connect_deadline); });
+                result = co_await run_blocking<ConnectResult>([this, slot, until] { return connect(slot, until); });
             }
             lk.lock();
             if (result.fatal) fatal = result.fatal;
@@ -139,15 +128,8 @@ asio::awaitable<Lease> BlockingPool::Impl::async_acquire(TimePoint deadline, std
         throw std::system_error(asio::error::operation_aborted, "ucm pool acquire");
     }
     on_exit.armed = false;
-    const Duration waited = elapsed(precise_now(), started);
-    if (!w.fast_counted) core_.record_wait(waited);
-    --inside_;
-    lk.unlock();
-    if (PoolObserver* o = observer(); o != nullptr) {
-        o->on_acquire({.outcome = AcquireOutcome::Granted, .wait = waited});
-    }
     async_lessee_[w.slot] = 1;
-    co_return Lease(*this, *resources_[w.slot], w.slot);
+    co_return hand_out(lk, w, started);
 }
 
 // connect() through the async factory, on the caller's executor. A cancellation propagates: the

@@ -10,6 +10,7 @@
 
 #include <asio/awaitable.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -127,7 +128,30 @@ class BlockingPool::Impl final : public LeaseOwner {
         return c != nullptr ? c->now() : std::chrono::steady_clock::now();
     }
 
+    // The uncontended path of both acquires: an idle connection granted at once and alive (the
+    // lock released, the observer told). Otherwise false, with the lock held and a failed check
+    // already reported to the core: the slow path takes over. Inline: it is the hot path.
+    bool granted_at_once(Lock& lk, Waiter& w, TimePoint start, Actions& actions) {
+        if (!core_.acquire(w, start, actions) || !actions.empty()) [[unlikely]] return false;
+        lk.unlock();
+        if (resources_[w.slot]->is_alive()) [[likely]] {
+            if (PoolObserver* o = observer(); o != nullptr) {
+                o->on_acquire({.outcome = AcquireOutcome::Granted, .wait = {}});
+            }
+            return true;
+        }
+        lk.lock();
+        core_.on_check_failed(w.slot, w, now(), actions);
+        return false;
+    }
     Lease acquire_slow(Lock& lk, BlockingWaiter& w, Actions& actions);
+    /// How long a connect for `w` may take: its own deadline, capped by connect_timeout.
+    TimePoint connect_deadline(const Waiter& w) const {
+        return std::min(w.deadline, precise_now() + core_.options().connect_timeout);
+    }
+    /// The end of a slow acquire that got its connection: counts the wait, leaves the pool's
+    /// inside, tells the observer. Called with the lock held; releases it.
+    Lease hand_out(Lock& lk, const Waiter& w, TimePoint started);
     void wait(Lock& lk, BlockingWaiter& w);
     bool check(const Waiter& w);
     asio::awaitable<void> sleep(AsyncWaiter& w);
