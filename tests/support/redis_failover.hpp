@@ -39,6 +39,30 @@ struct Ack {
     std::string endpoint{};
 };
 
+/// The acknowledgements one writer collected; read by the test while the writer goes on.
+/// Thread safety: safe to share.
+class AckLog {
+public:
+    void add(Ack ack) {
+        std::lock_guard lock(mutex_);
+        acks_.push_back(std::move(ack));
+    }
+    std::vector<Ack> acks() const {
+        std::lock_guard lock(mutex_);
+        return acks_;
+    }
+    std::size_t acked_at(const std::string& endpoint, Clock::time_point after) const {
+        std::lock_guard lock(mutex_);
+        return static_cast<std::size_t>(std::count_if(acks_.begin(), acks_.end(), [&](const Ack& a) {
+            return a.endpoint == endpoint && a.acked > after;
+        }));
+    }
+
+private:
+    mutable std::mutex mutex_;
+    std::vector<Ack> acks_;
+};
+
 /// Writes 0, 1, 2... into a set through the manager, retrying what was not sent; a write whose
 /// outcome is unknown (the connection failed after sending) is counted, never acknowledged.
 class UcmWriter {
@@ -51,15 +75,9 @@ public:
         stop_ = true;
         if (thread_.joinable()) thread_.join();
     }
-    std::vector<Ack> acks() const {
-        std::lock_guard lock(mutex_);
-        return acks_;
-    }
+    std::vector<Ack> acks() const { return log_.acks(); }
     std::size_t acked_at(const std::string& endpoint, Clock::time_point after) const {
-        std::lock_guard lock(mutex_);
-        return static_cast<std::size_t>(std::count_if(acks_.begin(), acks_.end(), [&](const Ack& a) {
-            return a.endpoint == endpoint && a.acked > after;
-        }));
+        return log_.acked_at(endpoint, after);
     }
     long in_doubt() const { return in_doubt_; }
     long retried() const { return retried_; }
@@ -76,8 +94,7 @@ private:
                     std::this_thread::sleep_until(tick);
                     const auto sent = Clock::now();
                     lease.command("SADD", key_, next);
-                    std::lock_guard lock(mutex_);
-                    acks_.push_back({next++, sent, Clock::now(), lease.endpoint()});
+                    log_.add({next++, sent, Clock::now(), lease.endpoint()});
                 }
             } catch (const Error& e) {
                 if (e.retriable()) {
@@ -94,8 +111,7 @@ private:
 
     UnifiedConnectionManager& manager_;
     std::string key_;
-    mutable std::mutex mutex_;
-    std::vector<Ack> acks_;
+    AckLog log_;
     std::atomic<long> in_doubt_{0};
     std::atomic<long> retried_{0};
     std::atomic<bool> stop_{false};

@@ -79,15 +79,9 @@ public:
         stop_ = true;
         if (thread_.joinable()) thread_.join();
     }
-    std::vector<Ack> acks() const {
-        std::lock_guard lock(mutex_);
-        return acks_;
-    }
+    std::vector<Ack> acks() const { return log_.acks(); }
     std::size_t acked_at(const std::string& endpoint, Clock::time_point after) const {
-        std::lock_guard lock(mutex_);
-        return static_cast<std::size_t>(std::count_if(acks_.begin(), acks_.end(), [&](const Ack& a) {
-            return a.endpoint == endpoint && a.acked > after;
-        }));
+        return log_.acked_at(endpoint, after);
     }
     long in_doubt() const { return in_doubt_; }
 
@@ -103,8 +97,7 @@ private:
                     co_await tick.async_wait(asio::use_awaitable);
                     const auto sent = Clock::now();
                     (void)co_await lease.async_command("SADD", key_, next);
-                    std::lock_guard lock(mutex_);
-                    acks_.push_back({next++, sent, Clock::now(), lease.endpoint()});
+                    log_.add({next++, sent, Clock::now(), lease.endpoint()});
                 }
             } catch (const Error& e) {
                 if (!e.retriable()) {
@@ -120,8 +113,7 @@ private:
     UnifiedConnectionManager& manager_;
     std::string key_;
     asio::io_context io_;
-    mutable std::mutex mutex_;
-    std::vector<Ack> acks_;
+    AckLog log_;
     std::atomic<long> in_doubt_{0};
     std::atomic<bool> stop_{false};
     std::thread thread_;

@@ -80,18 +80,35 @@ asio::awaitable<void> take_and_keep(BlockingPool& pool, TimePoint deadline, std:
     kept.emplace(co_await pool.async_acquire_until(deadline));
 }
 
-TEST(AsyncPool, AcquireOpensAConnectionAndReleaseKeepsIt) {
-    PoolHarness h;
+/// One coroutine taking a lease into `kept`, on an io_context of its own, cancellable by `cancel`.
+struct Acquirer {
     asio::io_context io;
+    asio::cancellation_signal cancel;
     std::optional<Lease> kept;
     Outcome out;
-    asio::co_spawn(io, take_and_keep(h.pool, far(h), kept), record(out));
-    ASSERT_TRUE(poll_until(io, [&] { return out.finished; }));
-    ASSERT_FALSE(out.error);
-    ASSERT_TRUE(kept.has_value());
+
+    void start(BlockingPool& pool, TimePoint deadline) {
+        asio::co_spawn(io, take_and_keep(pool, deadline, kept), asio::bind_cancellation_slot(cancel.slot(), record(out)));
+    }
+    template <class Pred>
+    bool poll(Pred done) {
+        return poll_until(io, done);
+    }
+    bool finished() {
+        return poll_until(io, [&] { return out.finished; });
+    }
+};
+
+TEST(AsyncPool, AcquireOpensAConnectionAndReleaseKeepsIt) {
+    PoolHarness h;
+    Acquirer a;
+    a.start(h.pool, far(h));
+    ASSERT_TRUE(a.finished());
+    ASSERT_FALSE(a.out.error);
+    ASSERT_TRUE(a.kept.has_value());
     EXPECT_EQ(h.fakes.opens(), 1);
     EXPECT_EQ(h.pool.stats().in_use, 1U);
-    kept.reset();
+    a.kept.reset();
     EXPECT_EQ(h.pool.stats().idle, 1U);
     EXPECT_EQ(h.pool.stats().in_use, 0U);
 }
@@ -154,16 +171,13 @@ TEST(AsyncPool, ThreadsAndCoroutinesShareOneFifo) {
 TEST(AsyncPool, CancelledWaiterLeavesTheQueueAndTakesNothing) {
     PoolHarness h(test_options(1, 0));
     Lease held = h.pool.acquire();
-    asio::io_context io;
-    asio::cancellation_signal cancel;
-    std::optional<Lease> kept;
-    Outcome out;
-    asio::co_spawn(io, take_and_keep(h.pool, far(h), kept), asio::bind_cancellation_slot(cancel.slot(), record(out)));
-    ASSERT_TRUE(poll_until(io, [&] { return h.pool.stats().waiting == 1; }));
-    cancel.emit(asio::cancellation_type::terminal);
-    ASSERT_TRUE(poll_until(io, [&] { return out.finished; }));
-    EXPECT_TRUE(aborted(out));
-    EXPECT_FALSE(kept.has_value());
+    Acquirer a;
+    a.start(h.pool, far(h));
+    ASSERT_TRUE(a.poll([&] { return h.pool.stats().waiting == 1; }));
+    a.cancel.emit(asio::cancellation_type::terminal);
+    ASSERT_TRUE(a.finished());
+    EXPECT_TRUE(aborted(a.out));
+    EXPECT_FALSE(a.kept.has_value());
     EXPECT_EQ(h.pool.stats().waiting, 0U);
     held.release();
     EXPECT_EQ(h.pool.stats().idle, 1U);
@@ -173,19 +187,16 @@ TEST(AsyncPool, CancelledWaiterLeavesTheQueueAndTakesNothing) {
 TEST(AsyncPool, ConnectionGrantedToACancelledWaiterGoesBackToThePool) {
     PoolHarness h(test_options(1, 0));
     Lease held = h.pool.acquire();
-    asio::io_context io;
-    asio::cancellation_signal cancel;
-    std::optional<Lease> kept;
-    Outcome out;
-    asio::co_spawn(io, take_and_keep(h.pool, far(h), kept), asio::bind_cancellation_slot(cancel.slot(), record(out)));
-    ASSERT_TRUE(poll_until(io, [&] { return h.pool.stats().waiting == 1; }));
+    Acquirer a;
+    a.start(h.pool, far(h));
+    ASSERT_TRUE(a.poll([&] { return h.pool.stats().waiting == 1; }));
     h.clock.advance(10ms);  // the waiter starves: the release hands the connection straight to it
     held.release();
     EXPECT_EQ(h.pool.stats().in_use, 1U);  // granted, not yet resumed
-    cancel.emit(asio::cancellation_type::terminal);
-    ASSERT_TRUE(poll_until(io, [&] { return out.finished; }));
-    EXPECT_TRUE(aborted(out));
-    EXPECT_FALSE(kept.has_value());
+    a.cancel.emit(asio::cancellation_type::terminal);
+    ASSERT_TRUE(a.finished());
+    EXPECT_TRUE(aborted(a.out));
+    EXPECT_FALSE(a.kept.has_value());
     EXPECT_EQ(h.pool.stats().in_use, 0U);
     EXPECT_EQ(h.pool.stats().idle, 1U);
     EXPECT_EQ(h.fakes.closes(), 0);
@@ -204,20 +215,17 @@ TEST(AsyncPool, CancelledWhileItsConnectRunsOnABlockingThreadGetsNothingAndThePo
     test::FakeClock clock;
     BlockingPool pool(BlockingPoolSetup{.options = test_options(1, 0), .factory = held_connect,
                                         .endpoint = "db.test:5432", .clock = &clock});
-    asio::io_context io;
-    asio::cancellation_signal cancel;
-    std::optional<Lease> kept;
-    Outcome out;
-    asio::co_spawn(io, take_and_keep(pool, clock.now() + 1h, kept), asio::bind_cancellation_slot(cancel.slot(), record(out)));
-    ASSERT_TRUE(poll_until(io, [&] { return pool.stats().opening == 1; }));
-    cancel.emit(asio::cancellation_type::terminal);
-    io.restart();
-    io.poll();
-    EXPECT_FALSE(out.finished);  // it waits for the connect it started
+    Acquirer a;
+    a.start(pool, clock.now() + 1h);
+    ASSERT_TRUE(a.poll([&] { return pool.stats().opening == 1; }));
+    a.cancel.emit(asio::cancellation_type::terminal);
+    a.io.restart();
+    a.io.poll();
+    EXPECT_FALSE(a.out.finished);  // it waits for the connect it started
     go.set_value();
-    ASSERT_TRUE(poll_until(io, [&] { return out.finished; }));
-    EXPECT_TRUE(aborted(out));
-    EXPECT_FALSE(kept.has_value());
+    ASSERT_TRUE(a.finished());
+    EXPECT_TRUE(aborted(a.out));
+    EXPECT_FALSE(a.kept.has_value());
     EXPECT_EQ(pool.stats().in_use, 0U);
     EXPECT_EQ(pool.stats().idle, 1U);
     EXPECT_EQ(fakes.opens(), 1);
@@ -230,11 +238,9 @@ TEST(AsyncPool, DestroyedWaitingCoroutineLeavesTheQueue) {
     PoolHarness h(test_options(1, 0));
     Lease held = h.pool.acquire();
     {
-        asio::io_context io;
-        std::optional<Lease> kept;
-        Outcome out;
-        asio::co_spawn(io, take_and_keep(h.pool, far(h), kept), record(out));
-        ASSERT_TRUE(poll_until(io, [&] { return h.pool.stats().waiting == 1; }));
+        Acquirer a;
+        a.start(h.pool, far(h));
+        ASSERT_TRUE(a.poll([&] { return h.pool.stats().waiting == 1; }));
     }  // the io_context destroys the suspended coroutine frame
     EXPECT_EQ(h.pool.stats().waiting, 0U);
     held.release();
@@ -244,55 +250,47 @@ TEST(AsyncPool, DestroyedWaitingCoroutineLeavesTheQueue) {
 TEST(AsyncPool, WaiterTimesOutWithPoolTimeout) {
     PoolHarness h(test_options(1, 0));
     Lease held = h.pool.acquire();
-    asio::io_context io;
-    std::optional<Lease> kept;
-    Outcome out;
-    asio::co_spawn(io, take_and_keep(h.pool, h.clock.now() + 2s, kept), record(out));
-    ASSERT_TRUE(poll_until(io, [&] { return h.pool.stats().waiting == 1; }));
+    Acquirer a;
+    a.start(h.pool, h.clock.now() + 2s);
+    ASSERT_TRUE(a.poll([&] { return h.pool.stats().waiting == 1; }));
     h.clock.advance(2s);
     h.pool.maintain();
-    ASSERT_TRUE(poll_until(io, [&] { return out.finished; }));
-    EXPECT_TRUE(failed_with<PoolTimeout>(out));
+    ASSERT_TRUE(a.finished());
+    EXPECT_TRUE(failed_with<PoolTimeout>(a.out));
     EXPECT_EQ(h.pool.stats().timeouts, 1U);
 }
 
 TEST(AsyncPool, NonRetriableConnectErrorReachesTheCoroutineAsItIs) {
     PoolHarness h;
     h.fakes.fail_connects(1, "password authentication failed", true);
-    asio::io_context io;
-    std::optional<Lease> kept;
-    Outcome out;
-    asio::co_spawn(io, take_and_keep(h.pool, far(h), kept), record(out));
-    ASSERT_TRUE(poll_until(io, [&] { return out.finished; }));
-    EXPECT_TRUE(failed_with<AuthFailed>(out));
+    Acquirer a;
+    a.start(h.pool, far(h));
+    ASSERT_TRUE(a.finished());
+    EXPECT_TRUE(failed_with<AuthFailed>(a.out));
     EXPECT_EQ(h.pool.stats().opening, 0U);
 }
 
 TEST(AsyncPool, ShutdownWakesCoroutineWaitersWithShutDown) {
     PoolHarness h(test_options(1, 0));
     Lease held = h.pool.acquire();
-    asio::io_context io;
-    std::optional<Lease> kept;
-    Outcome out;
-    asio::co_spawn(io, take_and_keep(h.pool, far(h), kept), record(out));
-    ASSERT_TRUE(poll_until(io, [&] { return h.pool.stats().waiting == 1; }));
+    Acquirer a;
+    a.start(h.pool, far(h));
+    ASSERT_TRUE(a.poll([&] { return h.pool.stats().waiting == 1; }));
     EXPECT_FALSE(h.pool.shutdown(0ms));
-    ASSERT_TRUE(poll_until(io, [&] { return out.finished; }));
-    EXPECT_TRUE(failed_with<ShutDown>(out));
+    ASSERT_TRUE(a.finished());
+    EXPECT_TRUE(failed_with<ShutDown>(a.out));
 }
 
 TEST(AsyncPool, DeadIdleConnectionIsReplacedOffTheCallersThread) {
     PoolHarness h;
     { Lease warm = h.pool.acquire(); }
     h.fakes.kill_all();
-    asio::io_context io;
-    std::optional<Lease> kept;
-    Outcome out;
-    asio::co_spawn(io, take_and_keep(h.pool, far(h), kept), record(out));
-    ASSERT_TRUE(poll_until(io, [&] { return out.finished; }));
-    ASSERT_FALSE(out.error);
+    Acquirer a;
+    a.start(h.pool, far(h));
+    ASSERT_TRUE(a.finished());
+    ASSERT_FALSE(a.out.error);
     EXPECT_EQ(h.fakes.opens(), 2);
-    EXPECT_TRUE(kept->as<FakeResource>().is_alive());
+    EXPECT_TRUE(a.kept->as<FakeResource>().is_alive());
 }
 
 TEST(AsyncPool, ReleaseNeedingARoundTripResetsOffTheCoroutinesThread) {
@@ -348,16 +346,14 @@ TEST(AsyncPool, AsyncFactoryConnectsOnTheCallersExecutor) {
     BlockingPool pool(BlockingPoolSetup{.options = test_options(), .factory = async.fakes.factory(),
                                         .async_factory = async.factory(), .endpoint = "db.test:5432",
                                         .clock = &clock});
-    asio::io_context io;
-    std::optional<Lease> kept;
-    Outcome out;
-    asio::co_spawn(io, take_and_keep(pool, clock.now() + 1h, kept), record(out));
-    io.run();  // no blocking-work thread involved: run() returns once the coroutine is done
-    ASSERT_TRUE(out.finished);
-    ASSERT_FALSE(out.error);
+    Acquirer a;
+    a.start(pool, clock.now() + 1h);
+    a.io.run();  // no blocking-work thread involved: run() returns once the coroutine is done
+    ASSERT_TRUE(a.out.finished);
+    ASSERT_FALSE(a.out.error);
     EXPECT_EQ(async.ran_on, std::this_thread::get_id());
     EXPECT_EQ(async.fakes.opens(), 1);
-    kept.reset();
+    a.kept.reset();
     EXPECT_EQ(pool.stats().idle, 1U);
 }
 
@@ -368,15 +364,12 @@ TEST(AsyncPool, CancelledDuringAnAsyncConnectFreesTheSlot) {
     BlockingPool pool(BlockingPoolSetup{.options = test_options(1, 0), .factory = async.fakes.factory(),
                                         .async_factory = async.factory(), .endpoint = "db.test:5432",
                                         .clock = &clock});
-    asio::io_context io;
-    asio::cancellation_signal cancel;
-    std::optional<Lease> kept;
-    Outcome out;
-    asio::co_spawn(io, take_and_keep(pool, clock.now() + 1h, kept), asio::bind_cancellation_slot(cancel.slot(), record(out)));
-    ASSERT_TRUE(poll_until(io, [&] { return pool.stats().opening == 1; }));
-    cancel.emit(asio::cancellation_type::terminal);
-    ASSERT_TRUE(poll_until(io, [&] { return out.finished; }));
-    EXPECT_TRUE(aborted(out));
+    Acquirer a;
+    a.start(pool, clock.now() + 1h);
+    ASSERT_TRUE(a.poll([&] { return pool.stats().opening == 1; }));
+    a.cancel.emit(asio::cancellation_type::terminal);
+    ASSERT_TRUE(a.finished());
+    EXPECT_TRUE(aborted(a.out));
     EXPECT_EQ(pool.stats().opening, 0U);
     EXPECT_EQ(pool.stats().connect_failures, 0U);
     async.hang = false;
