@@ -28,6 +28,8 @@
 #   UCM_BENCH_OUT              report to update (default docs/BENCHMARKS.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/bench-common.sh
+. scripts/bench-common.sh
 root=$(pwd)
 rounds=${UCM_BENCH_ROUNDS:-5}
 secs=${UCM_BENCH_SECONDS:-3}
@@ -36,10 +38,7 @@ waiters=${UCM_BENCH_WAITERS:-10000}
 build=${UCM_BENCH_BUILD_DIR:-build/release}
 out=${UCM_BENCH_OUT:-docs/BENCHMARKS.md}
 pgbench=/usr/lib/postgresql/15/bin/pgbench
-command_line="scripts/bench-async.sh"
-for v in UCM_BENCH_ROUNDS UCM_BENCH_SECONDS UCM_BENCH_REQUESTS UCM_BENCH_WAITERS UCM_BENCH_BUILD_DIR UCM_BENCH_OUT; do
-  [ -n "${!v:-}" ] && command_line="$v=${!v} $command_line"
-done
+command_line=$(bench_command_line "scripts/bench-async.sh" UCM_BENCH_ROUNDS UCM_BENCH_SECONDS UCM_BENCH_REQUESTS UCM_BENCH_WAITERS UCM_BENCH_BUILD_DIR UCM_BENCH_OUT)
 
 echo "==> build ($build, release preset)"
 cmake --preset release -B "$build" >/dev/null
@@ -49,19 +48,7 @@ bench_bin=$root/$build/bench/ucm_async_bench
 memory_bin=$root/$build/bench/ucm_async_memory_bench
 ucm_bin=$root/$build/tools/ucm/ucm
 
-work=$(mktemp -d /tmp/ucm-bench-async.XXXXXX)
-state=$work/sandbox.json
-cleanup() {
-  if [ -f "$state" ]; then "$ucm_bin" sandbox down --state-file "$state" >/dev/null 2>&1 || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-echo "==> sandbox"
-"$ucm_bin" sandbox up --state-file "$state" --env-file "$work/sandbox.env"
-# shellcheck disable=SC1091
-. "$work/sandbox.env"
+bench_sandbox_up bench-async
 pg=$UCM_TEST_PG_PRIMARY
 redis_host=${UCM_TEST_REDIS_MASTER%:*}
 redis_port=${UCM_TEST_REDIS_MASTER##*:}
@@ -148,13 +135,8 @@ started=$(date -u '+%Y-%m-%d %H:%M UTC')
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 t0=$SECONDS
 for ((r = 1; r <= rounds; r++)); do
-  order=("${contenders[@]}")
-  if ((r % 2 == 0)); then
-    order=()
-    for ((i = ${#contenders[@]} - 1; i >= 0; i--)); do order+=("${contenders[i]}"); done
-  fi
-  # shellcheck disable=SC2009  # pgrep refuses a pattern this long
-  compilers=$(ps -eo comm= | grep -c -x -E 'cc1plus|cc1|collect2|ld|ld\.bfd|ld\.gold' || true)
+  bench_round_order "$r" "${contenders[@]}"
+  compilers=$(bench_compilers)
   printf '%s\t%s\t%s\n' "$r" "$(cut -d' ' -f1 /proc/loadavg)" "$compilers" >>"$rounds_tsv"
   echo "==> round $r/$rounds (load $(cut -d' ' -f1 /proc/loadavg), $compilers compiler processes)"
   for c in "${order[@]}"; do

@@ -18,16 +18,15 @@
 #   UCM_BENCH_OUT           report to update (default docs/BENCHMARKS.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/bench-common.sh
+. scripts/bench-common.sh
 root=$(pwd)
 rounds=${UCM_BENCH_ROUNDS:-5}
 requests=${UCM_BENCH_REQUESTS:-30000}
 failovers=${UCM_BENCH_FAILOVERS:-10}
 build=${UCM_BENCH_BUILD_DIR:-build/release}
 out=${UCM_BENCH_OUT:-docs/BENCHMARKS.md}
-command_line="scripts/bench-redis.sh"
-for v in UCM_BENCH_ROUNDS UCM_BENCH_REQUESTS UCM_BENCH_FAILOVERS UCM_BENCH_BUILD_DIR UCM_BENCH_OUT; do
-  [ -n "${!v:-}" ] && command_line="$v=${!v} $command_line"
-done
+command_line=$(bench_command_line "scripts/bench-redis.sh" UCM_BENCH_ROUNDS UCM_BENCH_REQUESTS UCM_BENCH_FAILOVERS UCM_BENCH_BUILD_DIR UCM_BENCH_OUT)
 
 echo "==> build ($build, release preset)"
 cmake --preset release -B "$build" >/dev/null
@@ -36,19 +35,7 @@ bench_bin=$root/$build/bench/ucm_bench
 failover_bin=$root/$build/bench/ucm_redis_failover_bench
 ucm_bin=$root/$build/tools/ucm/ucm
 
-work=$(mktemp -d /tmp/ucm-bench-redis.XXXXXX)
-state=$work/sandbox.json
-cleanup() {
-  if [ -f "$state" ]; then "$ucm_bin" sandbox down --state-file "$state" >/dev/null 2>&1 || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-echo "==> sandbox"
-"$ucm_bin" sandbox up --state-file "$state" --env-file "$work/sandbox.env"
-# shellcheck disable=SC1091
-. "$work/sandbox.env"
+bench_sandbox_up bench-redis
 redis_host=${UCM_TEST_REDIS_MASTER%:*}
 redis_port=${UCM_TEST_REDIS_MASTER##*:}
 redis_pid=$(python3 -c 'import json, sys
@@ -98,11 +85,7 @@ started=$(date -u '+%Y-%m-%d %H:%M UTC')
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 taskset -a -p -c 0 "$redis_pid" >/dev/null
 for ((r = 1; r <= rounds; r++)); do
-  order=("${contenders[@]}")
-  if ((r % 2 == 0)); then
-    order=()
-    for ((i = ${#contenders[@]} - 1; i >= 0; i--)); do order+=("${contenders[i]}"); done
-  fi
+  bench_round_order "$r" "${contenders[@]}"
   echo "==> round $r/$rounds (load $(cut -d' ' -f1 /proc/loadavg))"
   for c in "${order[@]}"; do
     echo "    $c"

@@ -21,6 +21,8 @@
 #   UCM_BENCH_FAILOVERS=10 failovers per contender (bench/failover/failover_bench.cpp)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/bench-common.sh
+. scripts/bench-common.sh
 root=$(pwd)
 rounds=${UCM_BENCH_ROUNDS:-5}
 secs=${UCM_BENCH_SECONDS:-3}
@@ -29,10 +31,7 @@ out=${UCM_BENCH_OUT:-docs/BENCHMARKS.md}
 pool_min_time=0.5  # seconds per pool micro-benchmark per round
 pgbench=/usr/lib/postgresql/15/bin/pgbench
 ncpu=$(nproc)
-command_line="scripts/bench.sh"
-for v in UCM_BENCH_ROUNDS UCM_BENCH_SECONDS UCM_BENCH_BUILD_DIR UCM_BENCH_OUT UCM_BENCH_FAILOVERS; do
-  [ -n "${!v:-}" ] && command_line="$v=${!v} $command_line"
-done
+command_line=$(bench_command_line "scripts/bench.sh" UCM_BENCH_ROUNDS UCM_BENCH_SECONDS UCM_BENCH_BUILD_DIR UCM_BENCH_OUT UCM_BENCH_FAILOVERS)
 
 echo "==> build ($build, release preset)"
 cmake --preset release -B "$build" >/dev/null
@@ -41,19 +40,7 @@ bench_bin=$root/$build/bench/ucm_bench
 failover_bin=$root/$build/bench/ucm_failover_bench
 ucm_bin=$root/$build/tools/ucm/ucm
 
-work=$(mktemp -d /tmp/ucm-bench.XXXXXX)
-state=$work/sandbox.json
-cleanup() {
-  if [ -f "$state" ]; then "$ucm_bin" sandbox down --state-file "$state" >/dev/null 2>&1 || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-echo "==> sandbox"
-"$ucm_bin" sandbox up --pgbouncer --no-redis --state-file "$state" --env-file "$work/sandbox.env"
-# shellcheck disable=SC1091
-. "$work/sandbox.env"
+bench_sandbox_up bench --pgbouncer --no-redis
 pg=$UCM_TEST_PG_PRIMARY
 bouncer=$UCM_TEST_PGBOUNCER
 printf 'SELECT 1;\n' >"$work/select1.sql"
@@ -142,13 +129,8 @@ load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
 t0=$SECONDS
 for ((r = 1; r <= rounds; r++)); do
-  order=("${contenders[@]}")
-  if ((r % 2 == 0)); then
-    order=()
-    for ((i = ${#contenders[@]} - 1; i >= 0; i--)); do order+=("${contenders[i]}"); done
-  fi
-  # shellcheck disable=SC2009  # pgrep refuses a pattern this long
-  compilers=$(ps -eo comm= | grep -c -x -E 'cc1plus|cc1|collect2|ld|ld\.bfd|ld\.gold' || true)
+  bench_round_order "$r" "${contenders[@]}"
+  compilers=$(bench_compilers)
   printf '%s\t%s\t%s\n' "$r" "$(cut -d' ' -f1 /proc/loadavg)" "$compilers" >>"$rounds_tsv"
   echo "==> round $r/$rounds (load $(cut -d' ' -f1 /proc/loadavg), $compilers compiler processes)"
   for c in "${order[@]}"; do
