@@ -3,6 +3,7 @@
 // FIFO shared by 10,000 coroutines, and cancellation.
 #include "support/manager_support.hpp"
 #include "support/redis_support.hpp"
+#include "support/run_coroutine.hpp"
 #include "support/sandbox_env.hpp"
 
 #include <ucm/core/error.hpp>
@@ -26,15 +27,6 @@ namespace ucm::test {
 namespace {
 
 using namespace asio::experimental::awaitable_operators;
-
-/// Runs `work` on a fresh single-threaded io_context and returns its result (or rethrows).
-template <class T>
-T run(asio::awaitable<T> work) {
-    asio::io_context io;
-    auto result = asio::co_spawn(io, std::move(work), asio::use_future);
-    io.run();
-    return result.get();
-}
 
 Config async_config(std::string_view prefix) {
     return manager_config(sandbox_env().pg_primary, ManagerMode::AsyncModern, prefix);

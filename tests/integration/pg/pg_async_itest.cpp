@@ -4,6 +4,7 @@
 #include "pg/conninfo.hpp"
 #include "pg/pg_wait_asio.hpp"
 #include "support/manager_support.hpp"
+#include "support/run_coroutine.hpp"
 #include "support/sandbox_env.hpp"
 
 #include <ucm/core/error.hpp>
@@ -40,14 +41,7 @@ ConnectSpec primary_spec(std::string application_name = "ucm/itest-async") {
                              deadline_after(5s));
 }
 
-/// Runs `work` as a coroutine on a fresh single-threaded io_context and returns its result.
-template <class T>
-T run(asio::awaitable<T> work) {
-    asio::io_context io;
-    auto result = asio::co_spawn(io, std::move(work), asio::use_future);
-    io.run();
-    return result.get();
-}
+using test::run;
 
 // Whether the server stops running `app`'s pg_sleep(30) within a few seconds.
 bool still_sleeping_goes_to_zero(const std::string& app) {

@@ -2,6 +2,7 @@
 // primary: outcomes per statement, what Independent and Atomic commit, batches beyond the socket
 // buffers, deadlines and cancellation, and a connection that goes back to its pool clean.
 #include "support/manager_support.hpp"
+#include "support/run_coroutine.hpp"
 
 #include <ucm/core/error.hpp>
 #include <ucm/pg/pipeline.hpp>
@@ -52,15 +53,6 @@ class OwnTable {
 
 Config pipeline_config(std::string_view prefix) {
     return manager_config(sandbox_env().pg_primary, ManagerMode::McpServer, prefix);
-}
-
-/// Runs `work` on a fresh single-threaded io_context and returns its result.
-template <class T>
-T run(asio::awaitable<T> work) {
-    asio::io_context io;
-    auto result = asio::co_spawn(io, std::move(work), asio::use_future);
-    io.run();
-    return result.get();
 }
 
 bool server_stops_sleeping(AdminConnection& admin, const std::string& app) {

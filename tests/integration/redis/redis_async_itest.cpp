@@ -4,6 +4,7 @@
 #include "pool/blocking_pool.hpp"
 #include "redis/redis_pooled_connection.hpp"
 #include "support/redis_support.hpp"
+#include "support/run_coroutine.hpp"
 
 #include <ucm/core/error.hpp>
 #include <ucm/redis/connection.hpp>
@@ -31,15 +32,6 @@ namespace {
 using namespace std::string_literals;
 using namespace asio::experimental::awaitable_operators;
 using redis::Reply;
-
-/// Runs `work` as a coroutine on a fresh single-threaded io_context and returns its result.
-template <class T>
-T run(asio::awaitable<T> work) {
-    asio::io_context io;
-    auto result = asio::co_spawn(io, std::move(work), asio::use_future);
-    io.run();
-    return result.get();
-}
 
 Config async_manager_config(std::string_view prefix, std::size_t pool_size = 2) {
     auto config = manager_config(sandbox_env().pg_primary, ManagerMode::McpServer, prefix);
